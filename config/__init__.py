@@ -1,0 +1,1 @@
+"""Deployment configuration: the settings object and the LiteLLM routing file."""

@@ -1,0 +1,1 @@
+"""The support state machine: state, tenant context and the graph builder."""

@@ -1,0 +1,83 @@
+"""`TenantContext`: what one graph run needs to know about its tenant.
+
+Passed as the run's context (`graph.ainvoke(..., context=TenantContext(...))`);
+LangGraph Studio shows the field descriptions and lets a developer edit them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_HANDOFF_KEYWORDS: tuple[str, ...] = (
+    "agente",
+    "humano",
+    "asesor",
+    "persona",
+    "hablar con alguien",
+    "operador",
+    "ejecutivo",
+    "agent",
+    "human",
+    "person",
+    "operator",
+    "representative",
+    "someone",
+)
+
+
+@dataclass(frozen=True)
+class HandoffRules:
+    """When the bot must step aside (the original design's four triggers)."""
+
+    sentiment_threshold: float = field(
+        default=-0.5, metadata={"description": "Hand over when the mood score is below this."}
+    )
+    keywords: tuple[str, ...] = field(
+        default=DEFAULT_HANDOFF_KEYWORDS,
+        metadata={"description": "Words that, asked for, mean the customer wants a person."},
+    )
+    max_fallbacks: int = field(
+        default=2,
+        metadata={"description": "Hand over after more than this many unanswered turns in a row."},
+    )
+    loop_similarity: float = field(
+        default=0.88,
+        metadata={"description": "Similarity above which a question repeats an earlier one."},
+    )
+    loop_window: int = field(
+        default=4, metadata={"description": "How many earlier customer messages the loop check reads."}
+    )
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    """Per-run tenant configuration (the graph's context schema)."""
+
+    tenant_id: str = field(default="demo", metadata={"description": "Tenant slug."})
+    company_name: str = field(
+        default="Tienda Demo", metadata={"description": "Business name the bot speaks for."}
+    )
+    persona: str = field(
+        default="Eres el asistente amable y breve de la tienda.",
+        metadata={"description": "Persona / system prompt of the bot."},
+    )
+    welcome_message: str = field(
+        default="¡Hola! Soy el asistente virtual. ¿En qué puedo ayudarte?",
+        metadata={"description": "Sent before the first answer to a new customer."},
+    )
+    default_language: str = field(
+        default="es", metadata={"description": "Language used when the customer's is unclear."}
+    )
+    handoff_message: str = field(
+        default="",
+        metadata={"description": "Told to the customer on handoff; empty for the built-in text."},
+    )
+    handoff: HandoffRules = field(
+        default_factory=HandoffRules, metadata={"description": "Handoff triggers."}
+    )
+    summary_every: int = field(
+        default=5, metadata={"description": "Refresh the conversation summary every N turns."}
+    )
+    model: str = field(
+        default="", metadata={"description": "Model group override for the responder (LLM mode)."}
+    )

@@ -1,0 +1,1 @@
+"""Adapters to the outside world that nodes call (LLM, embeddings, knowledge, sentiment)."""

@@ -17,7 +17,7 @@ DEFAULT_LITELLM_CONFIG = Path(__file__).with_name("litellm_config.yaml")
 class Settings(BaseSettings):
     """Every knob of a deployment; names match the environment variables."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     app_env: Literal["development", "test", "production"] = "development"
     app_debug: bool = False

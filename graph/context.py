@@ -62,8 +62,8 @@ class TenantContext:
         metadata={"description": "Persona / system prompt of the bot."},
     )
     welcome_message: str = field(
-        default="¡Hola! Soy el asistente virtual. ¿En qué puedo ayudarte?",
-        metadata={"description": "Sent before the first answer to a new customer."},
+        default="",
+        metadata={"description": "Greeting for a new customer; empty for the built-in one."},
     )
     default_language: str = field(
         default="es", metadata={"description": "Language used when the customer's is unclear."}

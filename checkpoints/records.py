@@ -1,0 +1,118 @@
+"""Records of the service's own tables: tenants, conversations, messages.
+
+Small frozen dataclasses; timestamps are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from checkpoints.database import Row, utc_now
+
+ConversationStatus = Literal["bot", "pending", "human", "closed"]
+MessageDirection = Literal["inbound", "outbound"]
+CONVERSATION_STATUSES: tuple[ConversationStatus, ...] = ("bot", "pending", "human", "closed")
+MESSAGE_DIRECTIONS: tuple[MessageDirection, ...] = ("inbound", "outbound")
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRecord:
+    """One tenant: a business the bot answers for."""
+
+    id: str
+    name: str
+    company_name: str = ""
+    persona: str = ""
+    welcome_message: str = ""
+    default_language: str = "es"
+    handoff_message: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Free-form JSON settings (handoff rules, ...)."""
+    enabled: bool = True
+    created_at: datetime = field(default_factory=utc_now)
+    updated_at: datetime = field(default_factory=utc_now)
+
+    @classmethod
+    def from_row(cls, row: Row) -> TenantRecord:
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            company_name=row["company_name"],
+            persona=row["persona"],
+            welcome_message=row["welcome_message"],
+            default_language=row["default_language"],
+            handoff_message=row["handoff_message"],
+            settings=json.loads(row["settings"]),
+            enabled=bool(row["enabled"]),
+            created_at=_aware(row["created_at"]),
+            updated_at=_aware(row["updated_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    """One conversation of a customer (tenant, channel, address); a LangGraph thread."""
+
+    id: str
+    tenant_id: str
+    channel: str
+    address: str
+    status: ConversationStatus
+    handoff_reasons: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> ConversationRecord:
+        return cls(
+            id=row["id"],
+            tenant_id=row["tenant_id"],
+            channel=row["channel"],
+            address=row["address"],
+            status=row["status"],
+            handoff_reasons=tuple(json.loads(row["handoff_reasons"])),
+            created_at=_aware(row["created_at"]),
+            updated_at=_aware(row["updated_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """One message of a conversation, inbound (customer) or outbound (bot or agent)."""
+
+    id: int
+    tenant_id: str
+    conversation_id: str
+    direction: MessageDirection
+    author: str
+    """`customer`, `bot`, or an agent's name."""
+    body: str
+    status: str
+    """`received`, `recorded`, `queued`, `sent`, `delivered`, `failed`, ..."""
+    sources: tuple[str, ...]
+    """Document ids an outbound reply was built from."""
+    external_id: str | None
+    """The channel's id (Twilio MessageSid); unique per tenant."""
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> MessageRecord:
+        return cls(
+            id=int(row["id"]),
+            tenant_id=row["tenant_id"],
+            conversation_id=row["conversation_id"],
+            direction=row["direction"],
+            author=row["author"],
+            body=row["body"],
+            status=row["status"],
+            sources=tuple(json.loads(row["sources"])),
+            external_id=row["external_id"],
+            created_at=_aware(row["created_at"]),
+        )

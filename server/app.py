@@ -1,0 +1,104 @@
+"""The FastAPI application factory; its lifespan opens and closes every client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from checkpoints.running_server import RunningServer
+from config.settings import Settings, get_settings
+from server.auth import effective_admin_key, require_admin
+from server.routes import conversations, health, knowledge, tenants
+from server.services import open_services
+
+MAX_BODY_BYTES = 60 * 1024 * 1024
+
+
+class BodySizeLimit:
+    """Refuse bodies that announce more than `limit` bytes, before reading them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length", b"0")
+            if length.isdigit() and int(length) > self.limit:
+                response = JSONResponse(
+                    {"detail": f"request body larger than {self.limit} bytes"}, status_code=413
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = [
+        {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in error.errors()
+    ]
+    return JSONResponse(
+        {"detail": "invalid request", "errors": problems},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+async def unreadable_body(request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": f"request body is not valid UTF-8 JSON: {error}"},
+        status_code=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+async def http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    return JSONResponse(
+        {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    admin_key: str | None = None,
+    announce_url: str | None = None,
+    banner: str = "",
+) -> FastAPI:
+    """An Atiende server.
+
+    `admin_key` defaults to ADMIN_API_KEY (random in development). With `announce_url`, the
+    server records where it listens in the data folder, so `atiende chat` can talk through it.
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_services(settings) as services:
+            app.state.services = services
+            if announce_url:
+                RunningServer.write(settings.data_dir, announce_url, app.state.admin_key)
+            if banner:
+                print(banner, flush=True)
+            try:
+                yield
+            finally:
+                if announce_url:
+                    RunningServer.remove(settings.data_dir)
+
+    app = FastAPI(title="Atiende", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.admin_key = admin_key or effective_admin_key(settings)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(UnicodeDecodeError, unreadable_body)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_middleware(BodySizeLimit)
+    app.include_router(health.router)
+    admin = [Depends(require_admin)]
+    for module in (tenants, knowledge, conversations):
+        app.include_router(module.router, dependencies=admin)
+    return app

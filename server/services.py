@@ -1,0 +1,85 @@
+"""Everything a running Atiende process holds open: persistence, knowledge base, graph."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+
+from langgraph.graph.state import CompiledStateGraph
+
+from checkpoints.lock import DataDirLock
+from checkpoints.persistence import Persistence, open_persistence
+from checkpoints.records import TenantRecord
+from checkpoints.service import ServiceStore, TenantExists
+from config.settings import Settings
+from graph.builder import build_graph
+from server.demo import DEMO_DOCUMENTS, DEMO_TENANT, DEMO_TENANT_ID
+from tools.knowledge import open_knowledge_base
+from tools.knowledge.base import KnowledgeBase
+from tools.knowledge.shared import use_knowledge_base
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """The open resources of one process, shared by the HTTP routes and the CLI."""
+
+    settings: Settings
+    persistence: Persistence
+    knowledge: KnowledgeBase
+    graph: CompiledStateGraph
+    _turn_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
+
+    @property
+    def store(self) -> ServiceStore:
+        return self.persistence.service
+
+    def turn_lock(self, conversation_id: str) -> asyncio.Lock:
+        """One graph run at a time per conversation (concurrent runs fork a thread's history)."""
+        lock = self._turn_locks.get(conversation_id)
+        if lock is None:
+            lock = self._turn_locks[conversation_id] = asyncio.Lock()
+        return lock
+
+
+def uses_embedded_storage(settings: Settings) -> bool:
+    """SQLite or Qdrant Edge: one writer process per data folder."""
+    return not settings.uses_postgres or settings.qdrant_server_url is None
+
+
+async def ensure_demo_tenant(services: Services) -> None:
+    """Create the `demo` tenant and its knowledge base once (development only)."""
+    try:
+        await services.store.create_tenant(TenantRecord(**DEMO_TENANT))
+    except TenantExists:
+        return
+    await asyncio.to_thread(services.knowledge.upsert, DEMO_TENANT_ID, DEMO_DOCUMENTS)
+    log.info("demo_tenant_created", extra={"tenant_id": DEMO_TENANT_ID})
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Open (and on exit close) everything, holding the data-folder lock when embedded."""
+    async with AsyncExitStack() as stack:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if uses_embedded_storage(settings):
+            stack.enter_context(DataDirLock(settings.data_dir))
+        persistence = await stack.enter_async_context(open_persistence(settings))
+        knowledge = await asyncio.to_thread(open_knowledge_base, settings)
+        stack.callback(knowledge.close)
+        use_knowledge_base(knowledge)
+        stack.callback(use_knowledge_base, None)
+        graph = build_graph().compile(
+            checkpointer=persistence.checkpointer, store=persistence.store, name="atiende"
+        )
+        services = Services(settings, persistence, knowledge, graph)
+        if settings.is_development:
+            await ensure_demo_tenant(services)
+        yield services

@@ -1,0 +1,90 @@
+"""One customer turn: record the message, run the graph, record and return the reply."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+
+from checkpoints.records import TenantRecord
+from server.services import Services
+from server.tenant_context import tenant_context
+
+log = logging.getLogger(__name__)
+
+BOT_OWNS = "bot"
+MAX_TURN_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What the customer gets back from one turn (empty reply while a human owns it)."""
+
+    conversation_id: str
+    reply: str
+    handoff: bool
+    reasons: list[str]
+    sources: list[str]
+    status: str
+
+    @property
+    def reason(self) -> str | None:
+        return self.reasons[0] if self.reasons else None
+
+
+def new_bot_messages(messages: list[Any]) -> list[AIMessage]:
+    """The bot messages written after the customer's latest message."""
+    tail: list[AIMessage] = []
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            break
+        if isinstance(message, AIMessage):
+            tail.append(message)
+    return list(reversed(tail))
+
+
+async def run_turn(
+    services: Services, tenant: TenantRecord, channel: str, address: str, text: str
+) -> TurnResult:
+    """Answer (or hand over) one customer message on `channel` from `address`.
+
+    Text beyond WhatsApp's 4,096 characters is cut (marked with an ellipsis), not refused.
+    """
+    if len(text) > MAX_TURN_CHARS:
+        text = text[: MAX_TURN_CHARS - 1] + "…"
+    store = services.store
+    conversation = await store.open_conversation(tenant.id, channel, address)
+    config = {"configurable": {"thread_id": conversation.id}}
+    message = HumanMessage(content=text)
+    async with services.turn_lock(conversation.id):
+        await store.add_message(
+            tenant.id, conversation.id, direction="inbound", author="customer", body=text,
+            status="received",
+        )
+        if conversation.status != BOT_OWNS:
+            await services.graph.aupdate_state(config, {"messages": [message]}, as_node="summarizer")
+            return TurnResult(conversation.id, "", False, [], [], conversation.status)
+        state = await services.graph.ainvoke(
+            {"messages": [message]}, config=config, context=tenant_context(tenant)
+        )
+        reply = "\n\n".join(m.text for m in new_bot_messages(state["messages"]) if m.text)
+        await store.add_message(
+            tenant.id, conversation.id, direction="outbound", author="bot", body=reply,
+            status="recorded", sources=state["sources"],
+        )
+        status = conversation.status
+        if state["handoff"]:
+            status = "pending"
+            await store.set_conversation_status(
+                tenant.id, conversation.id, status, reasons=state["handoff_reasons"]
+            )
+    log.info(
+        "turn_done",
+        extra={"tenant_id": tenant.id, "conversation_id": conversation.id, "handoff": state["handoff"]},
+    )
+    return TurnResult(
+        conversation.id, reply, state["handoff"], list(state["handoff_reasons"]),
+        list(state["sources"]), status,
+    )

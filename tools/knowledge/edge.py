@@ -1,0 +1,260 @@
+"""`EdgeKnowledgeBase`: the embedded default, on Qdrant's in-process engine (qdrant-edge).
+
+One shard holds every tenant; `tenant_id` is a keyword payload index marked `is_tenant`,
+and every query, scroll, count and delete goes through `_scope`, which adds the tenant
+condition. Only one process may open a shard folder: a lock file makes a second opener
+fail with `KnowledgeBaseLocked` instead of the engine's opaque WAL error.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import qdrant_edge as qe
+
+from tools.knowledge.base import DocumentInfo, KnowledgeBaseError, KnowledgeBaseLocked
+from tools.knowledge.ingestion import (
+    CHUNK_FIELD,
+    DENSE_VECTOR,
+    DOCUMENT_FIELD,
+    SPARSE_VECTOR,
+    TENANT_FIELD,
+    build_points,
+    passage_from_payload,
+    prepare_documents,
+    require_tenant,
+    summarize_documents,
+)
+from tools.knowledge.relevance import cosine, rank
+from tools.knowledge.sparse import SparseEncoder
+from tools.knowledge.types import Document, Passage
+
+if TYPE_CHECKING:
+    from tools.embeddings import Embedder
+
+LOCK_FILE = "atiende.lock"
+RRF_K = 60
+MIN_PREFETCH = 20
+UPSERT_BATCH = 256
+SCROLL_PAGE = 1024
+
+
+class EdgeKnowledgeBase:
+    """A `KnowledgeBase` stored in a qdrant-edge shard folder at `path`."""
+
+    def __init__(self, path: Path, embedder: Embedder, sparse: SparseEncoder | None = None) -> None:
+        self.path = Path(path)
+        self._embedder = embedder
+        self._sparse = sparse or SparseEncoder()
+        self._write_lock = threading.RLock()
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock_fd: int | None = _acquire_lock(self.path / LOCK_FILE)
+        try:
+            self._shard: qe.EdgeShard | None = _open_shard(self.path, embedder.dim)
+        except BaseException:
+            self._release_lock()
+            raise
+
+    # -- writes -------------------------------------------------------------------------
+
+    def upsert(self, tenant_id: str, documents: list[Document]) -> list[str]:
+        require_tenant(tenant_id)
+        prepared = prepare_documents(documents)
+        points = [
+            qe.Point(
+                p.id,
+                {
+                    DENSE_VECTOR: p.dense,
+                    SPARSE_VECTOR: qe.SparseVector(p.sparse_indices, p.sparse_values),
+                },
+                p.payload,
+            )
+            for p in build_points(tenant_id, prepared, self._embedder, self._sparse)
+        ]
+        with self._write_lock:
+            shard = self._open()
+            for start in range(0, len(points), UPSERT_BATCH):
+                batch = points[start : start + UPSERT_BATCH]
+                shard.update(qe.UpdateOperation.upsert_points(batch))
+            for doc in prepared:  # drop chunks left over from a longer previous version
+                stale = _range_from(CHUNK_FIELD, len(doc.chunks))
+                scope = self._scope(tenant_id, _match(DOCUMENT_FIELD, doc.id), stale)
+                shard.update(qe.UpdateOperation.delete_points_by_filter(scope))
+            shard.flush()
+        return [doc.id for doc in prepared]
+
+    def delete_document(self, tenant_id: str, document_id: str) -> bool:
+        return self._delete(self._scope(tenant_id, _match(DOCUMENT_FIELD, document_id))) > 0
+
+    def delete_tenant(self, tenant_id: str) -> int:
+        return self._delete(self._scope(tenant_id))
+
+    def _delete(self, scope: qe.Filter) -> int:
+        with self._write_lock:
+            shard = self._open()
+            removed = shard.count(qe.CountRequest(exact=True, filter=scope))
+            if removed:
+                shard.update(qe.UpdateOperation.delete_points_by_filter(scope))
+                shard.flush()
+            return removed
+
+    # -- reads --------------------------------------------------------------------------
+
+    def search(self, tenant_id: str, query: str, limit: int = 5) -> list[Passage]:
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        if not query.strip():
+            return []
+        scope = self._scope(tenant_id)
+        query_vector = self._embedder.embed_query(query)
+        depth = max(limit * 4, MIN_PREFETCH)
+        prefetches = [
+            qe.Prefetch(
+                limit=depth,
+                query=qe.Query.Nearest(query_vector.tolist(), using=DENSE_VECTOR),
+                filter=scope,
+            )
+        ]
+        sparse = self._sparse.embed_query(query)
+        if sparse.indices:  # a query of stop words only has no lexical part
+            prefetches.append(
+                qe.Prefetch(
+                    limit=depth,
+                    query=qe.Query.Nearest(sparse, using=SPARSE_VECTOR),
+                    filter=scope,
+                    params=qe.SearchParams(idf=qe.IdfParams(corpus=scope)),
+                )
+            )
+        request = qe.QueryRequest(
+            limit=depth,  # `rank` re-orders by relevance, then cuts to `limit`
+            query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]  # the stub omits nested classes
+            prefetches=prefetches,
+            filter=scope,
+            with_payload=True,
+            with_vector=[DENSE_VECTOR],
+        )
+        candidates = [
+            (
+                point.score,
+                passage_from_payload(point.payload or {}, cosine(query_vector, _dense(point))),
+            )
+            for point in self._open().query(request)
+        ]
+        return rank(candidates, limit)
+
+    def list_documents(self, tenant_id: str) -> list[DocumentInfo]:
+        payloads: list[dict[str, Any]] = []
+        offset: qe.PointId | None = None
+        while True:
+            request = qe.ScrollRequest(
+                offset=offset,
+                limit=SCROLL_PAGE,
+                filter=self._scope(tenant_id),
+                with_payload=[DOCUMENT_FIELD, "title", CHUNK_FIELD],
+            )
+            records, offset = self._open().scroll(request)
+            payloads.extend(record.payload or {} for record in records)
+            if offset is None:
+                return summarize_documents(payloads)
+
+    def count(self, tenant_id: str) -> int:
+        return self._open().count(qe.CountRequest(exact=True, filter=self._scope(tenant_id)))
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def ping(self) -> None:
+        try:
+            self._open().info()
+        except KnowledgeBaseError:
+            raise
+        except Exception as exc:
+            raise KnowledgeBaseError(f"knowledge base at {self.path} is unusable: {exc}") from exc
+
+    def close(self) -> None:
+        with self._write_lock:
+            shard, self._shard = self._shard, None
+            if shard is not None:
+                try:
+                    shard.flush()
+                finally:
+                    shard.close()
+            self._release_lock()
+
+    def __enter__(self) -> EdgeKnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _scope(self, tenant_id: str, *conditions: qe.FieldCondition) -> qe.Filter:
+        """The one place the tenant condition is built: every request filters through it."""
+        return qe.Filter(must=[_match(TENANT_FIELD, require_tenant(tenant_id)), *conditions])
+
+    def _open(self) -> qe.EdgeShard:
+        if self._shard is None:
+            raise KnowledgeBaseError(f"knowledge base at {self.path} is closed")
+        return self._shard
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+
+def _match(field: str, value: str) -> qe.FieldCondition:
+    return qe.FieldCondition(field, match=qe.MatchValue(value))
+
+
+def _range_from(field: str, start: int) -> qe.FieldCondition:
+    return qe.FieldCondition(field, range=qe.RangeFloat(gte=float(start)))
+
+
+def _dense(point: qe.ScoredPoint) -> list[float] | None:
+    vectors = point.vector
+    return vectors.get(DENSE_VECTOR) if isinstance(vectors, dict) else None  # type: ignore[return-value]
+
+
+def _acquire_lock(lock_path: Path) -> int:
+    """An exclusive, non-blocking flock on `lock_path`, or KnowledgeBaseLocked."""
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise KnowledgeBaseLocked(
+            f"the knowledge base at {lock_path.parent} is already open in another process "
+            "(only one process may use the embedded engine; stop it, or point QDRANT_URL "
+            "at a Qdrant server to share the knowledge base)"
+        ) from None
+    return fd
+
+
+def _open_shard(path: Path, dim: int) -> qe.EdgeShard:
+    """Load the shard at `path`, or create it on first use, with its payload indexes."""
+    config = qe.EdgeConfig(
+        vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+        sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+    )
+    try:
+        if (path / "edge_config.json").exists():
+            shard = qe.EdgeShard.load(str(path), config)
+        else:
+            shard = qe.EdgeShard.create(str(path), config)
+    except Exception as exc:
+        if "WouldBlock" in str(exc):
+            raise KnowledgeBaseLocked(f"the knowledge base at {path} is in use: {exc}") from exc
+        raise KnowledgeBaseError(f"cannot open the knowledge base at {path}: {exc}") from exc
+    schema = shard.info().payload_schema
+    if TENANT_FIELD not in schema:
+        index = qe.KeywordIndexParams(is_tenant=True)
+        shard.update(qe.UpdateOperation.create_field_index(TENANT_FIELD, index))
+    if DOCUMENT_FIELD not in schema:
+        index = qe.KeywordIndexParams()
+        shard.update(qe.UpdateOperation.create_field_index(DOCUMENT_FIELD, index))
+    return shard

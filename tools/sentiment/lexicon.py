@@ -1,0 +1,144 @@
+"""The hand-written valence lexicons (`lexicon_es.json`, `lexicon_en.json`) and their lookup.
+
+File layout: `{"valence": {"-3": [entries...], ...}, "negated": {"-2": [words...], ...}}`.
+An entry is a word, a prefix ending in `*` ("decepcion*") or a phrase of several words
+("me tienen harto", "ya van # veces", where `#` stands for any number). `negated` gives the
+valence a word takes after a negation when that is not simply its opposite ("no sirve",
+"nadie responde", "never arrived").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from tools.sentiment.text import fold
+
+MIN_PREFIX = 4
+
+
+def _spanish_variants(word: str) -> Iterable[tuple[str, float]]:
+    """Base forms of a Spanish word with the extra magnitude its suffix carries."""
+    for suffix in ("isimos", "isimas", "isimo", "isima"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            stem = word[: -len(suffix)]
+            yield stem + "o", 0.5
+            yield stem + "e", 0.5
+            yield stem, 0.5
+    if word.endswith("s"):
+        yield word[:-1], 0.0
+        if word.endswith("es"):
+            yield word[:-2], 0.0
+        if word.endswith("as"):
+            yield word[:-2] + "o", 0.0
+    if word.endswith("a"):
+        yield word[:-1] + "o", 0.0
+    # Diminutives: "lindita" -> "linda"/"lindo", "pobrecito" -> "pobre", "poquito" -> "poco".
+    stem = word[:-1] if word.endswith("s") else word
+    for suffix, endings in (
+        ("cito", ("", "e")),
+        ("cita", ("", "e")),
+        ("ito", ("o", "a", "")),
+        ("ita", ("a", "o", "")),
+    ):
+        if stem.endswith(suffix) and len(stem) > len(suffix) + 2:
+            root = stem[: -len(suffix)]
+            for ending in endings:
+                yield root + ending, 0.0
+            if root.endswith("qu"):
+                yield root[:-2] + "co", 0.0
+
+
+def _english_variants(word: str) -> Iterable[tuple[str, float]]:
+    """Base forms of an English word (plural, past, gerund, adverb)."""
+    if word.endswith("s"):
+        yield word[:-1], 0.0
+        if word.endswith("es"):
+            yield word[:-2], 0.0
+        if word.endswith("ies"):
+            yield word[:-3] + "y", 0.0
+    if word.endswith("ed"):
+        yield word[:-1], 0.0
+        yield word[:-2], 0.0
+        if word.endswith("ied"):
+            yield word[:-3] + "y", 0.0
+    if word.endswith("ing"):
+        yield word[:-3], 0.0
+        yield word[:-3] + "e", 0.0
+    if word.endswith("ily"):
+        yield word[:-3] + "y", 0.0
+    if word.endswith("ly"):
+        yield word[:-2], 0.0
+        yield word[:-1] + "e", 0.0
+
+
+VARIANTS = {"es": _spanish_variants, "en": _english_variants}
+
+
+@dataclass
+class Lexicon:
+    """One language's valences: words, prefixes, phrases, and negated readings."""
+
+    language: str
+    words: dict[str, float] = field(default_factory=dict)
+    prefixes: dict[str, float] = field(default_factory=dict)
+    phrases: dict[str, list[tuple[tuple[str, ...], float]]] = field(default_factory=dict)
+    negated: dict[str, float] = field(default_factory=dict)
+
+    def add(self, entry: str, valence: float) -> None:
+        """Add one lexicon entry (word, `prefix*` or phrase)."""
+        key = fold(entry.strip())
+        if " " in key:
+            words = tuple(key.split())
+            bucket = self.phrases.setdefault(words[0], [])
+            bucket.append((words, valence))
+            bucket.sort(key=lambda item: len(item[0]), reverse=True)
+        elif key.endswith("*"):
+            self.prefixes[key[:-1]] = valence
+        else:
+            self.words[key] = valence
+
+    def exact(self, word: str) -> float | None:
+        """The valence of exactly this word, if listed."""
+        return self.words.get(word)
+
+    def lookup(self, word: str) -> float | None:
+        """Valence of a word, trying inflected forms and prefixes; None when unknown."""
+        value = self.words.get(word)
+        if value is not None:
+            return value
+        for base, extra in VARIANTS[self.language](word):
+            value = self.words.get(base)
+            if value is not None:
+                return value + extra if value > 0 else value - extra
+        for end in range(len(word), MIN_PREFIX - 1, -1):
+            value = self.prefixes.get(word[:end])
+            if value is not None:
+                return value
+        return None
+
+    def knows(self, word: str) -> bool:
+        """Whether the word is a listed word or a phrase start (for undoing elongations)."""
+        return word in self.words or word in self.phrases or self.lookup(word) is not None
+
+
+def parse_lexicon(language: str, data: dict[str, dict[str, list[str]]]) -> Lexicon:
+    """Build a `Lexicon` from the JSON structure described in the module docstring."""
+    lexicon = Lexicon(language)
+    for valence, entries in data.get("valence", {}).items():
+        for entry in entries:
+            lexicon.add(entry, float(valence))
+    for valence, entries in data.get("negated", {}).items():
+        for entry in entries:
+            lexicon.negated[fold(entry)] = float(valence)
+    return lexicon
+
+
+@cache
+def load_lexicon(language: str) -> Lexicon:
+    """The shipped lexicon of `language` ("es" or "en"), parsed once per process."""
+    path = resources.files("tools.sentiment").joinpath(f"lexicon_{language}.json")
+    return parse_lexicon(language, json.loads(path.read_text(encoding="utf-8")))

@@ -75,7 +75,10 @@ class Settings(BaseSettings):
             return self
         if self.admin_api_key.get_secret_value() in PLACEHOLDER_SECRETS:
             raise ValueError("ADMIN_API_KEY must be set to a real secret outside development")
-        if self.twilio_auth_token and self.twilio_auth_token.get_secret_value() in PLACEHOLDER_SECRETS:
+        if (
+            self.twilio_auth_token
+            and self.twilio_auth_token.get_secret_value() in PLACEHOLDER_SECRETS
+        ):
             raise ValueError("TWILIO_AUTH_TOKEN is a placeholder")
         return self
 

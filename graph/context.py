@@ -45,7 +45,8 @@ class HandoffRules:
         metadata={"description": "Similarity above which a question repeats an earlier one."},
     )
     loop_window: int = field(
-        default=4, metadata={"description": "How many earlier customer messages the loop check reads."}
+        default=4,
+        metadata={"description": "How many earlier customer messages the loop check reads."},
     )
 
 

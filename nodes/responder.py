@@ -83,7 +83,11 @@ def small_talk_reply(question: str, context: TenantContext, language: str) -> st
 
 
 async def generate_answer(
-    model: BaseChatModel, question: str, passages: list[Passage], context: TenantContext, language: str
+    model: BaseChatModel,
+    question: str,
+    passages: list[Passage],
+    context: TenantContext,
+    language: str,
 ) -> str | None:
     """Ask the LLM for a grounded answer; None when it says the passages do not answer."""
     system = SYSTEM_PROMPT.format(

@@ -22,8 +22,7 @@ async def retriever(state: ConversationState, runtime: Runtime[TenantContext]) -
     question = turn_text(state.messages)
     if not question:
         return {"passages": [], "nothing_relevant": True}
-    knowledge = shared_knowledge_base()
     passages = await asyncio.to_thread(
-        knowledge.search, context.tenant_id, question, PASSAGE_LIMIT
+        lambda: shared_knowledge_base().search(context.tenant_id, question, PASSAGE_LIMIT)
     )
     return {"passages": passages, "nothing_relevant": not any(map(is_relevant, passages))}

@@ -24,7 +24,9 @@ SUMMARY_PROMPT = (
 
 def extractive_summary(state: ConversationState) -> str:
     """The customer's recent requests, newest last (offline mode)."""
-    asked = [m.text.strip() for m in state.messages if isinstance(m, HumanMessage) and m.text.strip()]
+    asked = [
+        m.text.strip() for m in state.messages if isinstance(m, HumanMessage) and m.text.strip()
+    ]
     lines = [f"- {text[:140]}" for text in asked[-4:]]
     label = "Cliente" if state.language != "en" else "Customer"
     return f"{label} ({state.sentiment_label}):\n" + "\n".join(lines)
@@ -46,7 +48,9 @@ async def _summarize(state: ConversationState, context: TenantContext) -> str:
     transcript = "\n".join(f"{m.type}: {m.text}" for m in state.messages[-SUMMARY_MESSAGES:])
     prompt = SUMMARY_PROMPT.format(language=state.language or context.default_language)
     try:
-        result = await model.ainvoke([SystemMessage(content=prompt), HumanMessage(content=transcript)])
+        result = await model.ainvoke(
+            [SystemMessage(content=prompt), HumanMessage(content=transcript)]
+        )
         return result.text.strip()[:MAX_SUMMARY_CHARS] or extractive_summary(state)
     except Exception:
         log.exception("summarizer_llm_failed", extra={"tenant_id": context.tenant_id})

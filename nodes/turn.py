@@ -26,4 +26,4 @@ def earlier_customer_texts(messages: Sequence[AnyMessage], limit: int) -> list[s
     """Up to `limit` customer texts from before the current turn, newest first."""
     current = len(turn_messages(messages))
     earlier = [m for m in messages[: len(messages) - current] if isinstance(m, HumanMessage)]
-    return [m.text for m in reversed(earlier)][:limit]
+    return [str(m.text) for m in reversed(earlier)][:limit]

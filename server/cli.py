@@ -9,10 +9,17 @@ from collections.abc import Sequence
 DEMO_HOST, DEMO_PORT = "127.0.0.1", 8000
 # `atiende eval NAME ...` and `atiende bench NAME ...` run `main(argv)` of these modules.
 EVALS = {
+    "retrieval": "evals.retrieval",
     "sentiment": "evals.sentiment",
     "handoff": "evals.handoff",
+    "conversations": "evals.conversations",
 }
-BENCHES: dict[str, str] = {}
+BENCHES = {
+    "retrieval": "evals.bench_retrieval",
+    "webhook": "evals.bench_webhook",
+    "turns": "evals.bench_turns",
+    "responder": "evals.bench_responder",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,13 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default=DEMO_HOST)
     demo.add_argument("--port", type=int, default=DEMO_PORT)
 
-    chat = commands.add_parser("chat", help="talk to a tenant's bot from the terminal (stdin lines)")
+    chat = commands.add_parser(
+        "chat", help="talk to a tenant's bot from the terminal (stdin lines)"
+    )
     chat.add_argument("--tenant", default="demo")
-    chat.add_argument("--customer", default="terminal", help="who is talking (the customer address)")
+    chat.add_argument(
+        "--customer", default="terminal", help="who is talking (the customer address)"
+    )
     chat.add_argument("--json", action="store_true", help="one JSON object per turn")
     chat.add_argument("--url", help="a running server to talk through (found automatically)")
 
-    ingest = commands.add_parser("ingest", help="load files or folders into a tenant's knowledge base")
+    ingest = commands.add_parser(
+        "ingest", help="load files or folders into a tenant's knowledge base"
+    )
     ingest.add_argument("tenant")
     ingest.add_argument("paths", nargs="+")
 

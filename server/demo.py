@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from checkpoints.records import TenantRecord
 from tools.knowledge.types import Document
 
 DEMO_TENANT_ID = "demo"
-DEMO_TENANT = {
-    "id": DEMO_TENANT_ID,
-    "name": "Demo",
-    "company_name": "Tienda Luna",
-    "persona": "Eres el asistente de Tienda Luna, una tienda de artículos para el hogar. Respondes breve y amable.",
-    "welcome_message": "¡Hola! Soy el asistente virtual de Tienda Luna. ¿En qué puedo ayudarte?",
-    "default_language": "es",
-}
+DEMO_TENANT = TenantRecord(
+    id=DEMO_TENANT_ID,
+    name="Demo",
+    company_name="Tienda Luna",
+    persona="Eres el asistente de Tienda Luna, una tienda de artículos para el hogar. Respondes breve y amable.",
+    welcome_message="¡Hola! Soy el asistente virtual de Tienda Luna. ¿En qué puedo ayudarte?",
+    default_language="es",
+)
 DEMO_DOCUMENTS: list[Document] = [
     {
         "id": "horarios",

@@ -11,7 +11,11 @@ CONTEXT_FIELDS = ("tenant_id", "conversation_id", "handoff", "status", "error", 
 
 class JsonLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        event = {"level": record.levelname.lower(), "event": record.getMessage(), "logger": record.name}
+        event = {
+            "level": record.levelname.lower(),
+            "event": record.getMessage(),
+            "logger": record.name,
+        }
         event.update({k: getattr(record, k) for k in CONTEXT_FIELDS if hasattr(record, k)})
         if record.exc_info:
             event["exception"] = self.formatException(record.exc_info)

@@ -8,12 +8,12 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
 from checkpoints.lock import DataDirLock
 from checkpoints.persistence import Persistence, open_persistence
-from checkpoints.records import TenantRecord
 from checkpoints.service import ServiceStore, TenantExists
 from config.settings import Settings
 from graph.builder import build_graph
@@ -32,7 +32,7 @@ class Services:
     settings: Settings
     persistence: Persistence
     knowledge: KnowledgeBase
-    graph: CompiledStateGraph
+    graph: CompiledStateGraph[Any, Any, Any, Any]
     _turn_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
@@ -57,7 +57,7 @@ def uses_embedded_storage(settings: Settings) -> bool:
 async def ensure_demo_tenant(services: Services) -> None:
     """Create the `demo` tenant and its knowledge base once (development only)."""
     try:
-        await services.store.create_tenant(TenantRecord(**DEMO_TENANT))
+        await services.store.create_tenant(DEMO_TENANT)
     except TenantExists:
         return
     await asyncio.to_thread(services.knowledge.upsert, DEMO_TENANT_ID, DEMO_DOCUMENTS)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 
 from checkpoints.records import TenantRecord
 from server.services import Services
@@ -56,23 +57,34 @@ async def run_turn(
         text = text[: MAX_TURN_CHARS - 1] + "…"
     store = services.store
     conversation = await store.open_conversation(tenant.id, channel, address)
-    config = {"configurable": {"thread_id": conversation.id}}
+    config: RunnableConfig = {"configurable": {"thread_id": conversation.id}}
     message = HumanMessage(content=text)
     async with services.turn_lock(conversation.id):
         await store.add_message(
-            tenant.id, conversation.id, direction="inbound", author="customer", body=text,
+            tenant.id,
+            conversation.id,
+            direction="inbound",
+            author="customer",
+            body=text,
             status="received",
         )
         if conversation.status != BOT_OWNS:
-            await services.graph.aupdate_state(config, {"messages": [message]}, as_node="summarizer")
+            await services.graph.aupdate_state(
+                config, {"messages": [message]}, as_node="summarizer"
+            )
             return TurnResult(conversation.id, "", False, [], [], conversation.status)
         state = await services.graph.ainvoke(
             {"messages": [message]}, config=config, context=tenant_context(tenant)
         )
         reply = "\n\n".join(m.text for m in new_bot_messages(state["messages"]) if m.text)
         await store.add_message(
-            tenant.id, conversation.id, direction="outbound", author="bot", body=reply,
-            status="recorded", sources=state["sources"],
+            tenant.id,
+            conversation.id,
+            direction="outbound",
+            author="bot",
+            body=reply,
+            status="recorded",
+            sources=state["sources"],
         )
         status = conversation.status
         if state["handoff"]:
@@ -82,9 +94,17 @@ async def run_turn(
             )
     log.info(
         "turn_done",
-        extra={"tenant_id": tenant.id, "conversation_id": conversation.id, "handoff": state["handoff"]},
+        extra={
+            "tenant_id": tenant.id,
+            "conversation_id": conversation.id,
+            "handoff": state["handoff"],
+        },
     )
     return TurnResult(
-        conversation.id, reply, state["handoff"], list(state["handoff_reasons"]),
-        list(state["sources"]), status,
+        conversation.id,
+        reply,
+        state["handoff"],
+        list(state["handoff_reasons"]),
+        list(state["sources"]),
+        status,
     )

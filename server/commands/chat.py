@@ -74,7 +74,18 @@ def _remote_turns(url: str, key: str, tenant_id: str, customer: str) -> Iterator
             if response.status_code != 200:
                 raise SystemExit(f"atiende: server said {response.status_code}: {response.text}")
             turn = response.json()
-            yield {k: turn[k] for k in ("reply", "handoff", "reason", "reasons", "sources", "conversation_id", "status")}
+            yield {
+                k: turn[k]
+                for k in (
+                    "reply",
+                    "handoff",
+                    "reason",
+                    "reasons",
+                    "sources",
+                    "conversation_id",
+                    "status",
+                )
+            }
 
 
 def chat(tenant_id: str, customer: str, as_json: bool = False, url: str | None = None) -> int:

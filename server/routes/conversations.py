@@ -28,7 +28,7 @@ def conversation_out(conversation: ConversationRecord) -> ConversationOut:
         customer=conversation.address,
         channel=conversation.channel,
         status=conversation.status,
-        handoff_reasons=conversation.handoff_reasons,
+        handoff_reasons=list(conversation.handoff_reasons),
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
     )
@@ -65,8 +65,12 @@ async def get_conversation(
         **conversation_out(conversation).model_dump(),
         messages=[
             MessageOut(
-                direction=m.direction, author=m.author, body=m.body, status=m.status,
-                sources=m.sources, created_at=m.created_at,
+                direction=m.direction,
+                author=m.author,
+                body=m.body,
+                status=m.status,
+                sources=list(m.sources),
+                created_at=m.created_at,
             )
             for m in messages
         ],
@@ -80,6 +84,11 @@ async def chat(body: ChatIn, tenant: TenantDep, services: ServicesDep) -> TurnOu
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"tenant '{tenant.id}' is disabled")
     result = await run_turn(services, tenant, "cli", body.customer, body.text)
     return TurnOut(
-        conversation_id=result.conversation_id, reply=result.reply, handoff=result.handoff,
-        reason=result.reason, reasons=result.reasons, sources=result.sources, status=result.status,
+        conversation_id=result.conversation_id,
+        reply=result.reply,
+        handoff=result.handoff,
+        reason=result.reason,
+        reasons=result.reasons,
+        sources=result.sources,
+        status=result.status,
     )

@@ -38,7 +38,5 @@ async def ingest(body: KnowledgeIn, tenant: TenantDep, services: ServicesDep) ->
 
 @router.post("/search")
 async def search(body: SearchIn, tenant: TenantDep, services: ServicesDep) -> SearchOut:
-    passages = await asyncio.to_thread(
-        services.knowledge.search, tenant.id, body.query, body.limit
-    )
+    passages = await asyncio.to_thread(services.knowledge.search, tenant.id, body.query, body.limit)
     return SearchOut(results=[SearchResult(**p) for p in passages])

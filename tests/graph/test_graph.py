@@ -15,14 +15,21 @@ CONTEXT = TenantContext(tenant_id="shop", company_name="Tienda Luna")
 
 def test_module_graph_has_no_checkpointer_and_all_nodes() -> None:
     assert graph.checkpointer is None
-    assert {"sentiment", "handoff_router", "retriever", "responder", "hand_over", "summarizer"} <= set(
-        graph.get_graph().nodes
-    )
+    assert {
+        "sentiment",
+        "handoff_router",
+        "retriever",
+        "responder",
+        "hand_over",
+        "summarizer",
+    } <= set(graph.get_graph().nodes)
 
 
 async def turn(compiled, text: str, thread: str = "t1") -> dict:  # type: ignore[no-untyped-def]
     config = {"configurable": {"thread_id": thread}}
-    return await compiled.ainvoke({"messages": [HumanMessage(text)]}, config=config, context=CONTEXT)
+    return await compiled.ainvoke(
+        {"messages": [HumanMessage(text)]}, config=config, context=CONTEXT
+    )
 
 
 async def test_answer_path_then_handoff_path() -> None:
@@ -49,5 +56,7 @@ async def test_three_fallbacks_hand_over_on_the_third() -> None:
 
 async def test_angry_customer_is_handed_over() -> None:
     compiled = build_graph().compile(checkpointer=InMemorySaver())
-    result = await turn(compiled, "¡¡Es una estafa!! Pésimo servicio, me tienen harto, nunca llegó nada 😡")
+    result = await turn(
+        compiled, "¡¡Es una estafa!! Pésimo servicio, me tienen harto, nunca llegó nada 😡"
+    )
     assert result["handoff"] is True and "sentiment" in result["handoff_reasons"]

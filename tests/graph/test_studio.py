@@ -18,7 +18,9 @@ LANGGRAPH = Path(sys.executable).with_name("langgraph")
 
 @pytest.mark.slow
 def test_langgraph_dev_answers_through_its_http_api(tmp_path: Path) -> None:
-    assert LANGGRAPH.exists() or shutil.which("langgraph"), "langgraph-cli[inmem] is in the lock file"
+    assert LANGGRAPH.exists() or shutil.which("langgraph"), (
+        "langgraph-cli[inmem] is in the lock file"
+    )
     env = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         "DATA_DIR": str(tmp_path / "data"),
@@ -27,13 +29,31 @@ def test_langgraph_dev_answers_through_its_http_api(tmp_path: Path) -> None:
         "LANGSMITH_TRACING": "false",
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
     }
-    setup = subprocess.run([sys.executable, "-m", "server.cli", "setup"], env=env, cwd=tmp_path,
-                           capture_output=True, timeout=120, check=False)
+    setup = subprocess.run(
+        [sys.executable, "-m", "server.cli", "setup"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert setup.returncode == 0, setup.stderr.decode()
     port = 28123
     process = subprocess.Popen(
-        [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            str(LANGGRAPH),
+            "dev",
+            "--no-browser",
+            "--no-reload",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -49,13 +69,16 @@ def test_langgraph_dev_answers_through_its_http_api(tmp_path: Path) -> None:
             f"{url}/threads/{thread}/runs/wait",
             json={
                 "assistant_id": "atiende",
-                "input": {"messages": [{"role": "user", "content": "¿cuál es el horario de atención?"}]},
+                "input": {
+                    "messages": [{"role": "user", "content": "¿cuál es el horario de atención?"}]
+                },
                 "context": {"tenant_id": "demo", "company_name": "Tienda Luna"},
             },
             timeout=120,
         )
         assert run.status_code == 200, run.text
         state = run.json()
+        assert "messages" in state, state
         assert "9:00" in state["messages"][-1]["content"]
         assert state["sources"] == ["horarios"]
     finally:

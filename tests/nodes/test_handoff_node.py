@@ -31,7 +31,9 @@ async def test_no_trigger_goes_to_the_retriever(runtime: Runtime[TenantContext])
         (state_for("¿cuándo llega mi pedido 123?", "¿cuándo llega mi pedido 123?"), "loop"),
     ],
 )
-async def test_each_trigger(state: ConversationState, reason: str, runtime: Runtime[TenantContext]) -> None:
+async def test_each_trigger(
+    state: ConversationState, reason: str, runtime: Runtime[TenantContext]
+) -> None:
     update = await handoff_router(state, runtime)
     assert update["handoff"] is True
     assert update["handoff_reasons"] == [reason]
@@ -45,18 +47,26 @@ async def test_all_reasons_that_fire_are_recorded(runtime: Runtime[TenantContext
 
 
 async def test_tenant_rules_are_applied() -> None:
-    strict = Runtime(context=TenantContext(handoff=HandoffRules(sentiment_threshold=-0.95, max_fallbacks=5)))
+    strict = Runtime(
+        context=TenantContext(handoff=HandoffRules(sentiment_threshold=-0.95, max_fallbacks=5))
+    )
     update = await handoff_router(state_for("hola", sentiment_score=-0.8, fallback_count=3), strict)
     assert update["handoff"] is False
 
 
-async def test_negated_request_and_other_senses_do_not_fire(runtime: Runtime[TenantContext]) -> None:
+async def test_negated_request_and_other_senses_do_not_fire(
+    runtime: Runtime[TenantContext],
+) -> None:
     for text in ("no necesito un agente, gracias", "soy agente de viajes y quiero cotizar"):
         assert (await handoff_router(state_for(text), runtime))["handoff"] is False
 
 
-async def test_hand_over_tells_the_customer_in_their_language(runtime: Runtime[TenantContext]) -> None:
-    update = await hand_over(ConversationState(language="en", handoff_reasons=["explicit"]), runtime)
+async def test_hand_over_tells_the_customer_in_their_language(
+    runtime: Runtime[TenantContext],
+) -> None:
+    update = await hand_over(
+        ConversationState(language="en", handoff_reasons=["explicit"]), runtime
+    )
     assert update["handoff"] is True and update["handoff_reasons"] == ["explicit"]
     assert "person" in update["messages"][0].content
     custom = Runtime(context=TenantContext(handoff_message="Un asesor te atiende pronto."))

@@ -10,7 +10,10 @@ from nodes.responder import NO_ANSWER, responder
 from tools.knowledge.types import Passage
 
 SHIPPING: Passage = {
-    "document_id": "envios", "title": "Envíos", "chunk": 0, "score": 0.9,
+    "document_id": "envios",
+    "title": "Envíos",
+    "chunk": 0,
+    "score": 0.9,
     "text": "Hacemos envíos a todo México. El envío estándar tarda de 3 a 5 días hábiles y cuesta 99 pesos.",
 }
 
@@ -19,7 +22,9 @@ def asking(text: str, **fields: object) -> ConversationState:
     return ConversationState(messages=[HumanMessage(text)], language="es", **fields)  # type: ignore[arg-type]
 
 
-async def test_extractive_answer_cites_its_passage(offline: None, runtime: Runtime[TenantContext]) -> None:
+async def test_extractive_answer_cites_its_passage(
+    offline: None, runtime: Runtime[TenantContext]
+) -> None:
     update = await responder(asking("¿cuánto cuesta el envío?", passages=[SHIPPING]), runtime)
     assert "99 pesos" in update["messages"][0].content
     assert update["sources"] == ["envios"] and update["fallback_count"] == 0
@@ -31,12 +36,16 @@ async def test_fallback_is_counted_and_said(offline: None, runtime: Runtime[Tena
     assert "no tengo información" in update["messages"][0].content
 
 
-async def test_fallback_past_the_limit_stays_quiet_for_the_handoff(offline: None, runtime: Runtime[TenantContext]) -> None:
+async def test_fallback_past_the_limit_stays_quiet_for_the_handoff(
+    offline: None, runtime: Runtime[TenantContext]
+) -> None:
     update = await responder(asking("¿venden autos?", fallback_count=2), runtime)
     assert update["fallback_count"] == 3 and "messages" not in update
 
 
-async def test_greeting_and_emoji_are_small_talk(offline: None, runtime: Runtime[TenantContext]) -> None:
+async def test_greeting_and_emoji_are_small_talk(
+    offline: None, runtime: Runtime[TenantContext]
+) -> None:
     assert "Tienda Luna" in (await responder(asking("hola"), runtime))["messages"][0].content
     emoji = await responder(asking("👍"), runtime)
     assert "ayudarte" in emoji["messages"][0].content and "fallback_count" not in emoji
@@ -49,7 +58,9 @@ async def test_llm_answer_through_the_seam(fake_chat, runtime: Runtime[TenantCon
     assert update["sources"] == ["envios"]
 
 
-async def test_llm_saying_no_answer_is_a_fallback(fake_chat, runtime: Runtime[TenantContext]) -> None:  # type: ignore[no-untyped-def]
+async def test_llm_saying_no_answer_is_a_fallback(
+    fake_chat, runtime: Runtime[TenantContext]
+) -> None:  # type: ignore[no-untyped-def]
     fake_chat(NO_ANSWER)
     update = await responder(asking("¿venden autos?", passages=[SHIPPING]), runtime)
     assert update["fallback_count"] == 1 and update["sources"] == []

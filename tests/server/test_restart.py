@@ -16,7 +16,9 @@ async def test_conversation_continues_after_restart(settings: Settings) -> None:
         first = await run_turn(services, tenant, "cli", "ana", "¿hacen envíos a Monterrey?")
     async with open_services(settings) as services:
         second = await run_turn(services, tenant, "cli", "ana", "¿y aceptan Mercado Pago?")
-        state = await services.graph.aget_state({"configurable": {"thread_id": second.conversation_id}})
+        state = await services.graph.aget_state(
+            {"configurable": {"thread_id": second.conversation_id}}
+        )
     assert second.conversation_id == first.conversation_id
     asked = [m.text for m in state.values["messages"] if isinstance(m, HumanMessage)]
     assert asked == ["¿hacen envíos a Monterrey?", "¿y aceptan Mercado Pago?"]

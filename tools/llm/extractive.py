@@ -10,6 +10,8 @@ from tools.knowledge.types import Passage
 
 MAX_SENTENCES = 3
 MAX_ANSWER_CHARS = 600
+MAX_LABEL_WORDS = 8
+_CLOSERS = (".", "!", "?", ":", ";", ")", "…")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"\w+")
 
@@ -19,9 +21,17 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def is_heading(line: str) -> bool:
+    """A Markdown heading, or a short label line without closing punctuation (a title)."""
+    line = line.strip()
+    return line.startswith("#") or (
+        len(line.split()) <= MAX_LABEL_WORDS and not line.endswith(_CLOSERS)
+    )
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage, Markdown headings dropped."""
-    lines = (line.strip(" -*•\t") for line in text.splitlines() if not line.lstrip().startswith("#"))
+    """Sentences of a passage, headings and title lines dropped."""
+    lines = (line.strip(" -*•\t") for line in text.splitlines() if not is_heading(line))
     return [s for line in lines for s in _SENTENCE_END.split(line) if len(s) > 3]
 
 
@@ -41,7 +51,7 @@ def extract_answer(question: str, passages: list[Passage], embedder: Embedder) -
         return best["text"][:MAX_ANSWER_CHARS]
     vectors = embedder.embed_documents(sentences)
     query = embedder.embed_query(question)
-    scores = [float(v @ query) + 0.5 * _overlap(question, s) for v, s in zip(vectors, sentences)]
+    scores = [float(v @ query) + 0.5 * _overlap(question, s) for v, s in zip(vectors, sentences, strict=True)]
     top = sorted(range(len(sentences)), key=lambda i: scores[i], reverse=True)[:MAX_SENTENCES]
     cutoff = scores[top[0]] * 0.75
     chosen = [sentences[i] for i in sorted(top) if scores[i] >= cutoff]

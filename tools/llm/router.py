@@ -24,8 +24,9 @@ ENV_REFERENCE = "os.environ/"
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 
 
+@lru_cache(maxsize=4)
 def load_router_config(path: Path) -> dict[str, Any]:
-    """Read a standard LiteLLM config file (`model_list`, `router_settings`)."""
+    """Read a standard LiteLLM config file (`model_list`, `router_settings`), once per path."""
     with path.open(encoding="utf-8") as handle:
         config = yaml.safe_load(handle) or {}
     if not isinstance(config.get("model_list"), list):

@@ -27,6 +27,8 @@ from tools.sentiment.types import Sentiment, SentimentLabel
 from tools.sentiment.valence import Lexicons, valences
 
 LANGUAGES = ("es", "en")
+SPANISH, ENGLISH = load_lexicon("es"), load_lexicon("en")
+"""Read at import, so that making an analyzer inside a running event loop reads no files."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,7 @@ class OfflineSentimentAnalyzer:
 
     def __init__(self, calibration: Calibration | None = None) -> None:
         self.calibration = calibration or Calibration()
-        spanish, english = load_lexicon("es"), load_lexicon("en")
-        self._lexicons = {"es": Lexicons(spanish, english), "en": Lexicons(english, spanish)}
+        self._lexicons = {"es": Lexicons(SPANISH, ENGLISH), "en": Lexicons(ENGLISH, SPANISH)}
 
     async def analyze(self, text: str, language: str) -> Sentiment:
         """Score `text`; cheap enough to run inline on the event loop."""

@@ -93,6 +93,36 @@ MIGRATIONS: tuple[Migration, ...] = (
                 ON messages (tenant_id, external_id) WHERE external_id IS NOT NULL""",
         ),
     ),
+    Migration(
+        2,
+        "whatsapp inbox, queued turns, outbound bookkeeping",
+        (
+            """CREATE TABLE turns (
+                id {serial_pk},
+                tenant_id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'running'
+                    CHECK (status IN ('running', 'replied', 'done')),
+                attempts INTEGER NOT NULL DEFAULT 1,
+                created_at TIMESTAMPTZ NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL,
+                FOREIGN KEY (tenant_id, conversation_id)
+                    REFERENCES conversations (tenant_id, id) ON DELETE CASCADE
+            )""",
+            """CREATE INDEX turns_unfinished ON turns (conversation_id) WHERE status <> 'done'""",
+            "ALTER TABLE messages ADD COLUMN pending BOOLEAN NOT NULL DEFAULT FALSE",
+            "ALTER TABLE messages ADD COLUMN turn_id BIGINT",
+            "ALTER TABLE messages ADD COLUMN seq INTEGER",
+            "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'",
+            "ALTER TABLE messages ADD COLUMN media TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE messages ADD COLUMN error TEXT",
+            """CREATE INDEX messages_pending ON messages (tenant_id, conversation_id) WHERE pending""",
+            """CREATE UNIQUE INDEX messages_turn_seq ON messages (turn_id, seq)
+                WHERE seq IS NOT NULL""",
+            """CREATE INDEX messages_by_turn ON messages (turn_id) WHERE turn_id IS NOT NULL""",
+            """CREATE INDEX conversations_by_customer ON conversations (tenant_id, channel, address)""",
+        ),
+    ),
 )
 
 _CREATE_VERSIONS = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -101,6 +101,16 @@ class MessageRecord:
     external_id: str | None
     """The channel's id (Twilio MessageSid); unique per tenant."""
     created_at: datetime
+    turn_id: int | None = None
+    """The queued turn that answered (inbound) or sent (outbound) it."""
+    seq: int | None = None
+    """Position of an outbound message among its turn's messages."""
+    kind: str = "text"
+    """`text`, `welcome`, `reply`, `media_notice`, `throttle_notice`."""
+    media: tuple[str, ...] = ()
+    """URLs of the media an inbound message carried."""
+    error: str | None = None
+    """Why sending it failed (when `status` is `failed`)."""
 
     @classmethod
     def from_row(cls, row: Row) -> MessageRecord:
@@ -115,4 +125,41 @@ class MessageRecord:
             sources=tuple(json.loads(row["sources"])),
             external_id=row["external_id"],
             created_at=_aware(row["created_at"]),
+            turn_id=row.get("turn_id"),
+            seq=row.get("seq"),
+            kind=row.get("kind") or "text",
+            media=tuple(json.loads(row.get("media") or "[]")),
+            error=row.get("error"),
+        )
+
+
+TurnStatus = Literal["running", "replied", "done"]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One queued turn: a burst of inbound messages answered (or recorded) together.
+
+    `running`: messages claimed, reply not recorded yet; `replied`: the outbound messages
+    are recorded (some may still be unsent); `done`: everything sent or given up.
+    """
+
+    id: int
+    tenant_id: str
+    conversation_id: str
+    status: TurnStatus
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> TurnRecord:
+        return cls(
+            id=int(row["id"]),
+            tenant_id=row["tenant_id"],
+            conversation_id=row["conversation_id"],
+            status=row["status"],
+            attempts=int(row["attempts"]),
+            created_at=_aware(row["created_at"]),
+            updated_at=_aware(row["updated_at"]),
         )

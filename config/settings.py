@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "your_token", "your_sid", "sk-...", "..."}
@@ -30,6 +30,19 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_whatsapp_number: str | None = None
     twilio_api_base_url: str | None = None
+    webhook_validation: bool = True
+    """Check X-Twilio-Signature on webhooks; False is refused outside development."""
+    twilio_send_attempts: int = Field(default=5, ge=1, le=20)
+    twilio_retry_base_seconds: float = Field(default=0.5, ge=0, le=60)
+
+    debounce_seconds: float = Field(default=3.0, ge=0, le=15)
+    """Quiet window before a burst of messages is answered (tenant setting overrides it)."""
+    debounce_cap_seconds: float = Field(default=15.0, ge=0, le=60)
+    """A burst is answered at the latest this long after its first message."""
+    throttle_per_minute: int = Field(default=20, ge=1)
+    worker_enabled: bool = True
+    worker_concurrency: int = Field(default=16, ge=1, le=256)
+    worker_poll_seconds: float = Field(default=0.05, gt=0, le=10)
 
     openai_api_key: SecretStr | None = None
     google_api_key: SecretStr | None = None
@@ -71,6 +84,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _reject_placeholder_secrets(self) -> Settings:
+        if not self.webhook_validation and self.app_env != "development":
+            raise ValueError("WEBHOOK_VALIDATION=false is allowed only with APP_ENV=development")
         if self.app_env != "production":
             return self
         if self.admin_api_key.get_secret_value() in PLACEHOLDER_SECRETS:

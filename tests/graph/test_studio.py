@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -38,7 +39,9 @@ def test_langgraph_dev_answers_through_its_http_api(tmp_path: Path) -> None:
         check=False,
     )
     assert setup.returncode == 0, setup.stderr.decode()
-    port = 28123
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
     process = subprocess.Popen(
         [
             str(LANGGRAPH),

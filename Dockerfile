@@ -1,6 +1,6 @@
 FROM python:3.11-slim
 WORKDIR /app
-ENV PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True DATA_DIR=/data
+ENV PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True LANGGRAPH_STRICT_MSGPACK=true DATA_DIR=/data
 COPY requirements.lock ./
 RUN pip install --no-cache-dir -r requirements.lock
 COPY . .

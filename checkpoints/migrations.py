@@ -123,6 +123,103 @@ MIGRATIONS: tuple[Migration, ...] = (
             """CREATE INDEX conversations_by_customer ON conversations (tenant_id, channel, address)""",
         ),
     ),
+    Migration(
+        3,
+        "llm_usage: tokens and cost of every LLM call, per tenant",
+        (
+            """CREATE TABLE llm_usage (
+                id {serial_pk},
+                tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+                conversation_id TEXT,
+                call_id TEXT NOT NULL,
+                day TEXT NOT NULL,
+                model_group TEXT NOT NULL DEFAULT '',
+                model TEXT NOT NULL,
+                input_tokens INTEGER NOT NULL DEFAULT 0,
+                output_tokens INTEGER NOT NULL DEFAULT 0,
+                cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
+                created_at TIMESTAMPTZ NOT NULL
+            )""",
+            """CREATE UNIQUE INDEX llm_usage_one_per_call ON llm_usage (tenant_id, call_id)""",
+            """CREATE INDEX llm_usage_by_day ON llm_usage (tenant_id, day, model)""",
+        ),
+    ),
+    Migration(
+        4,
+        "handoffs: ownership changes, agent queue, webhook notifications",
+        (
+            """CREATE TABLE handoffs (
+                id {serial_pk},
+                tenant_id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                reasons TEXT NOT NULL DEFAULT '[]',
+                sentiment DOUBLE PRECISION,
+                agent TEXT,
+                opened_at TIMESTAMPTZ NOT NULL,
+                assigned_at TIMESTAMPTZ,
+                agent_active_at TIMESTAMPTZ NOT NULL,
+                reminded_at TIMESTAMPTZ,
+                ended_at TIMESTAMPTZ,
+                end_reason TEXT,
+                FOREIGN KEY (tenant_id, conversation_id)
+                    REFERENCES conversations (tenant_id, id) ON DELETE CASCADE
+            )""",
+            """CREATE UNIQUE INDEX handoffs_one_open
+                ON handoffs (tenant_id, conversation_id) WHERE ended_at IS NULL""",
+            """CREATE INDEX handoffs_by_conversation ON handoffs (tenant_id, conversation_id, id)""",
+            """CREATE TABLE handoff_events (
+                id {serial_pk},
+                tenant_id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                handoff_id BIGINT,
+                kind TEXT NOT NULL,
+                from_status TEXT,
+                to_status TEXT,
+                actor TEXT NOT NULL,
+                reason TEXT NOT NULL DEFAULT '',
+                created_at TIMESTAMPTZ NOT NULL,
+                FOREIGN KEY (tenant_id, conversation_id)
+                    REFERENCES conversations (tenant_id, id) ON DELETE CASCADE
+            )""",
+            """CREATE INDEX handoff_events_by_conversation
+                ON handoff_events (tenant_id, conversation_id, id)""",
+            """CREATE TABLE handoff_notifications (
+                id {serial_pk},
+                tenant_id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                handoff_id BIGINT NOT NULL,
+                event TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'sent', 'failed')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                due_at TIMESTAMPTZ NOT NULL,
+                error TEXT,
+                created_at TIMESTAMPTZ NOT NULL,
+                sent_at TIMESTAMPTZ,
+                FOREIGN KEY (tenant_id, conversation_id)
+                    REFERENCES conversations (tenant_id, id) ON DELETE CASCADE
+            )""",
+            """CREATE INDEX handoff_notifications_due
+                ON handoff_notifications (due_at) WHERE status = 'pending'""",
+            """CREATE INDEX handoff_notifications_by_conversation
+                ON handoff_notifications (tenant_id, conversation_id, id)""",
+        ),
+    ),
+    Migration(
+        5,
+        "conversation lifecycle: closing, memory written, thread retention",
+        (
+            "ALTER TABLE conversations ADD COLUMN closed_at TIMESTAMPTZ",
+            "ALTER TABLE conversations ADD COLUMN close_reason TEXT",
+            "ALTER TABLE conversations ADD COLUMN remembered_at TIMESTAMPTZ",
+            "ALTER TABLE conversations ADD COLUMN thread_deleted_at TIMESTAMPTZ",
+            """CREATE INDEX conversations_to_remember ON conversations (tenant_id, closed_at)
+                WHERE status = 'closed' AND remembered_at IS NULL""",
+            """CREATE INDEX conversations_to_expire ON conversations (tenant_id, closed_at)
+                WHERE status = 'closed' AND thread_deleted_at IS NULL""",
+        ),
+    ),
 )
 
 _CREATE_VERSIONS = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     twilio_api_base_url: str | None = None
     webhook_validation: bool = True
     """Check X-Twilio-Signature on webhooks; False is refused outside development."""
+    webhook_tenant_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    """How long a webhook may use a tenant read earlier (0: read it on every request)."""
     twilio_send_attempts: int = Field(default=5, ge=1, le=20)
     twilio_retry_base_seconds: float = Field(default=0.5, ge=0, le=60)
 

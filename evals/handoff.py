@@ -74,7 +74,9 @@ def format_table(result: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: print the table, then the figures as JSON on the last line."""
     parser = argparse.ArgumentParser(prog="python -m evals.handoff", description="Handoff eval.")
-    parser.add_argument("path", type=Path, help="JSONL file of {text, handoff}")
+    parser.add_argument(
+        "--data", dest="path", type=Path, required=True, help="JSONL file of {text, handoff}"
+    )
     args = parser.parse_args(argv)
     result = run_handoff_eval(args.path)
     print(format_table(result))

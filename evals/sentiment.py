@@ -131,7 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m evals.sentiment", description="Sentiment eval."
     )
-    parser.add_argument("path", type=Path, help="JSONL file of {text, label, lang?}")
+    parser.add_argument(
+        "--data", dest="path", type=Path, required=True, help="JSONL file of {text, label, lang?}"
+    )
     parser.add_argument("--threshold", type=float, default=-0.5, help="handoff score threshold")
     args = parser.parse_args(argv)
     result = run_sentiment_eval(args.path, threshold=args.threshold)

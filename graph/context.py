@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tools.business_hours import BusinessHours
+
 DEFAULT_HANDOFF_KEYWORDS: tuple[str, ...] = (
     "agente",
     "humano",
@@ -81,4 +83,18 @@ class TenantContext:
     )
     model: str = field(
         default="", metadata={"description": "Model group override for the responder (LLM mode)."}
+    )
+    business_hours: BusinessHours = field(
+        default_factory=BusinessHours,
+        metadata={
+            "description": "When the tenant's people answer; out of hours the handoff "
+            "message says when someone will."
+        },
+    )
+    sentiment_provider: str = field(
+        default="",
+        metadata={
+            "description": "Sentiment provider for this tenant (offline, comprehend); "
+            "empty for the deployment's SENTIMENT_PROVIDER."
+        },
     )

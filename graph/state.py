@@ -1,4 +1,11 @@
-"""`ConversationState`: what one conversation thread remembers between turns."""
+"""`ConversationState`: what one conversation thread remembers between turns.
+
+Flat checkpoint storage: `messages` is a `DeltaChannel` (LangGraph beta), so a checkpoint
+stores only the messages written in its step, not the whole list; the list is rebuilt by
+replaying the thread's writes since the last full snapshot (one every
+`MESSAGES_SNAPSHOT_EVERY` message writes). With LangGraph's default `add_messages` channel
+every checkpoint holds every message, and storage grows quadratically with the turns.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,17 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from langchain_core.messages import AnyMessage
-from langgraph.graph.message import add_messages
+from langgraph.channels.delta import DeltaChannel
+from langgraph.graph.message import _messages_delta_reducer
 
 from tools.knowledge.types import Passage
+from tools.llm.usage import LLMUsage, keep_recent_usage
 
 HandoffReason = Literal["sentiment", "explicit", "fallbacks", "loop"]
 SentimentLabel = Literal["positive", "neutral", "negative", "mixed"]
+ReplyKind = Literal["", "answer", "clarification", "fallback", "failure", "small_talk", "refusal"]
+MESSAGES_SNAPSHOT_EVERY = 1000
+"""A full copy of `messages` every this many writes to it (about 500 turns)."""
 
 
 @dataclass
@@ -22,8 +34,12 @@ class ConversationState:
     overwritten by the node that owns it.
     """
 
-    messages: Annotated[list[AnyMessage], add_messages] = field(default_factory=list)
-    """The whole conversation: customer (human) and bot (ai) messages."""
+    messages: Annotated[
+        list[AnyMessage],
+        DeltaChannel(_messages_delta_reducer, snapshot_frequency=MESSAGES_SNAPSHOT_EVERY),
+    ] = field(default_factory=list)
+    """The whole conversation: customer (human) and bot (ai) messages (the model sees only
+    the last few: `nodes.window.model_window`)."""
 
     sentiment_score: float = 0.0
     """Mood of the latest customer message, in [-1, 1] (positive minus negative)."""
@@ -57,3 +73,24 @@ class ConversationState:
 
     turns: int = 0
     """Customer turns answered or handed over so far."""
+
+    customer: str = ""
+    """Who is talking: the customer key `channel:address` (e.g. `whatsapp:+5215512345678`),
+    set by the caller's input on the first turn of a conversation. Long-term memory is read
+    and written under (tenant, customer); empty means no memory."""
+
+    memory: str = ""
+    """What the bot remembers about this customer from earlier conversations (profile and
+    the most relevant summaries, within a token budget), filled by the retriever for the
+    responder's prompt. Private to this customer: never shown to anyone else."""
+
+    reply_kind: ReplyKind = ""
+    """How the responder replied to the latest turn it handled: `answer` (grounded in
+    `sources`), `clarification` (one question back), `fallback` (nothing supports an answer;
+    counted in `fallback_count`), `failure` (every provider failed or the turn's budget ran
+    out: an apology offering a person; also counted), `small_talk`, `refusal` (a prompt-
+    injection attempt). Not reset on a handoff turn: read it only when the responder ran."""
+
+    llm_usage: Annotated[list[LLMUsage], keep_recent_usage] = field(default_factory=list)
+    """The most recent LLM calls (model, tokens, cost), newest last. Each has a unique
+    `call_id`, so the server records them idempotently after every run."""

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, AnyMessage
 from langgraph.runtime import Runtime
 
 from graph.context import HandoffRules, TenantContext
 from graph.state import ConversationState, HandoffReason
 from nodes.turn import earlier_customer_texts, turn_text
+from tools.business_hours import when_someone_answers
 from tools.embeddings import default_embedder
 from tools.intent import asks_for_human
 
@@ -21,10 +24,22 @@ HANDOFF_TEXT = {
 }
 
 
+def since_bot_took_over(messages: Sequence[AnyMessage]) -> Sequence[AnyMessage]:
+    """The messages after the last one written by someone other than the bot's answers (the
+    handoff notice, an agent, the release notice: AI messages with a `name`), so that what the
+    customer asked before or during a handoff does not count as a loop after it."""
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if isinstance(message, AIMessage) and message.name:
+            return messages[index + 1 :]
+    return messages
+
+
 async def repeats_earlier_question(state: ConversationState, rules: HandoffRules) -> bool:
     """The customer asks essentially the same thing as in a recent turn."""
-    text = turn_text(state.messages)
-    earlier = [t for t in earlier_customer_texts(state.messages, rules.loop_window) if t.strip()]
+    messages = since_bot_took_over(state.messages)
+    text = turn_text(messages)
+    earlier = [t for t in earlier_customer_texts(messages, rules.loop_window) if t.strip()]
     if len(text.split()) < MIN_LOOP_WORDS or not earlier:
         return False
     scores = await asyncio.to_thread(default_embedder().similarity, text, earlier)
@@ -67,13 +82,21 @@ def route_after_responder(
     return "hand_over" if state.fallback_count > rules.max_fallbacks else "summarizer"
 
 
+def handoff_text(context: TenantContext, language: str, now: datetime) -> str:
+    """The tenant's handoff text (or the built-in one); out of hours, when someone will answer."""
+    language = language if language in HANDOFF_TEXT else context.default_language
+    text = context.handoff_message or HANDOFF_TEXT.get(language, HANDOFF_TEXT["es"])
+    when = when_someone_answers(context.business_hours, now, language)
+    return f"{text} {when}" if when else text
+
+
 async def hand_over(state: ConversationState, runtime: Runtime[TenantContext]) -> dict[str, Any]:
-    """Tell the customer a person will answer; the bot stays quiet from here on."""
+    """Tell the customer a person will answer (and when, out of hours); the bot stays quiet."""
     context = runtime.context or TenantContext()
     reasons = list(state.handoff_reasons)
     if state.fallback_count > context.handoff.max_fallbacks and "fallbacks" not in reasons:
         reasons.append("fallbacks")
-    text = context.handoff_message or HANDOFF_TEXT.get(state.language, HANDOFF_TEXT["es"])
+    text = handoff_text(context, state.language, datetime.now(UTC))
     return {
         "handoff": True,
         "handoff_reasons": reasons,

@@ -18,5 +18,6 @@ async def sentiment(state: ConversationState, runtime: Runtime[TenantContext]) -
     context = runtime.context or TenantContext()
     text = turn_text(state.messages)
     language = detect_language(text, default=state.language or context.default_language)
-    mood = await get_sentiment_analyzer().analyze(text, language)
+    analyzer = get_sentiment_analyzer(context.sentiment_provider or None)
+    mood = await analyzer.analyze(text, language)
     return {"language": language, "sentiment_score": mood.score, "sentiment_label": mood.label}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -14,8 +15,23 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from checkpoints.running_server import RunningServer
 from config.settings import Settings, get_settings
 from server.auth import effective_admin_key, require_admin
-from server.routes import conversations, health, knowledge, tenants
+from server.handoff_notify import stop_background_notifications
+from server.lifecycle import lifecycle_jobs
+from server.ownership import handoff_jobs
+from server.routes import (
+    conversations,
+    customers,
+    handoffs,
+    health,
+    knowledge,
+    lifecycle,
+    tenants,
+    usage,
+    webhooks,
+)
 from server.services import open_services
+from server.worker import run_worker
+from tools.llm import close_llm_clients, warm_up_llm
 
 MAX_BODY_BYTES = 60 * 1024 * 1024
 
@@ -78,8 +94,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_services(settings) as services:
+        async with open_services(settings) as services, AsyncExitStack() as stack:
             app.state.services = services
+            stack.push_async_callback(close_llm_clients)
+            stack.push_async_callback(stop_background_notifications)
+            await warm_up_llm(settings)
+            worker = None
+            if settings.worker_enabled:
+                worker = app.state.worker = await stack.enter_async_context(run_worker(services))
+            await stack.enter_async_context(lifecycle_jobs(services))
+            await stack.enter_async_context(handoff_jobs(services, worker))
+            # Everything loaded so far lives as long as the process: keep it out of the
+            # garbage collector's full passes, which otherwise stall requests for ~100 ms.
+            gc.collect()
+            gc.freeze()
             if announce_url:
                 RunningServer.write(settings.data_dir, announce_url, app.state.admin_key)
             if banner:
@@ -87,6 +115,7 @@ def create_app(
             try:
                 yield
             finally:
+                gc.unfreeze()
                 if announce_url:
                     RunningServer.remove(settings.data_dir)
 
@@ -98,7 +127,8 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_middleware(BodySizeLimit)
     app.include_router(health.router)
+    app.include_router(webhooks.router)
     admin = [Depends(require_admin)]
-    for module in (tenants, knowledge, conversations):
+    for module in (tenants, knowledge, conversations, handoffs, lifecycle, customers, usage):
         app.include_router(module.router, dependencies=admin)
     return app

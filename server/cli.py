@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -13,12 +14,16 @@ EVALS = {
     "sentiment": "evals.sentiment",
     "handoff": "evals.handoff",
     "conversations": "evals.conversations",
+    "memory": "evals.memory",
+    "injection": "evals.injection",
 }
 BENCHES = {
     "retrieval": "evals.bench_retrieval",
     "webhook": "evals.bench_webhook",
     "turns": "evals.bench_turns",
     "responder": "evals.bench_responder",
+    "sentiment": "evals.bench_sentiment",
+    "checkpoints": "evals.bench_checkpoints",
 }
 
 
@@ -65,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before anything imports langgraph: checkpoints deserialise only allow-listed types.
+    os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
     args = build_parser().parse_args(argv)
     if args.command in ("serve", "demo"):
         from server.commands.serve import serve

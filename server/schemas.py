@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from tools.business_hours import BusinessHours
 
 TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 MAX_MESSAGE_CHARS = 4096
 MAX_DOCUMENT_CHARS = 1_000_000
+
+
+class BusinessHoursIn(BaseModel):
+    """When the tenant's people answer: `{"timezone", "schedule", "holidays"}`."""
+
+    model_config = ConfigDict(extra="forbid")
+    timezone: str = Field(default="UTC", max_length=64, examples=["America/Mexico_City"])
+    schedule: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
+        default_factory=list, max_length=50, examples=[["mon-fri 09:00-18:00", "sat 10:00-14:00"]]
+    )
+    holidays: list[Annotated[str, StringConstraints(max_length=10)]] = Field(
+        default_factory=list, max_length=400, examples=[["2025-12-25"]]
+    )
+
+    @model_validator(mode="after")
+    def _readable(self) -> BusinessHoursIn:
+        BusinessHours(self.timezone, tuple(self.schedule), tuple(self.holidays)).validate()
+        return self
 
 
 class HandoffRulesIn(BaseModel):
@@ -20,6 +40,21 @@ class HandoffRulesIn(BaseModel):
     keywords: list[str] | None = None
     max_fallbacks: int | None = Field(default=None, ge=0, le=20)
     loop_similarity: float | None = Field(default=None, gt=0, le=1)
+    business_hours: BusinessHoursIn | None = None
+    sentiment_provider: Literal["offline", "comprehend"] | None = None
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2000)
+    """Where handoff events are POSTed (signed with `webhook_secret`)."""
+    webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
+    reminder_minutes: float | None = Field(default=None, ge=0, le=10080)
+    """Remind the agents after this long without agent activity (0: never)."""
+    release_minutes: float | None = Field(default=None, ge=0, le=10080)
+    """Give the conversation back to the bot after this long without agent activity (0: never)."""
+
+    @model_validator(mode="after")
+    def _signed_webhook(self) -> HandoffRulesIn:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("webhook_url needs a webhook_secret (at least 16 characters)")
+        return self
 
 
 class TenantFields(BaseModel):

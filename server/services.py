@@ -12,6 +12,7 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
+from checkpoints.inbox import Inbox
 from checkpoints.lock import DataDirLock
 from checkpoints.persistence import Persistence, open_persistence
 from checkpoints.service import ServiceStore, TenantExists
@@ -40,6 +41,11 @@ class Services:
     @property
     def store(self) -> ServiceStore:
         return self.persistence.service
+
+    @property
+    def inbox(self) -> Inbox:
+        """Queued WhatsApp turns (inbound inbox, turns, outbound bookkeeping)."""
+        return Inbox(self.persistence.db)
 
     def turn_lock(self, conversation_id: str) -> asyncio.Lock:
         """One graph run at a time per conversation (concurrent runs fork a thread's history)."""
@@ -71,7 +77,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if uses_embedded_storage(settings):
             stack.enter_context(DataDirLock(settings.data_dir))
-        persistence = await stack.enter_async_context(open_persistence(settings))
+        persistence = await stack.enter_async_context(
+            open_persistence(settings, pool_max_size=max(10, settings.worker_concurrency))
+        )
         knowledge = await asyncio.to_thread(open_knowledge_base, settings)
         stack.callback(knowledge.close)
         use_knowledge_base(knowledge)

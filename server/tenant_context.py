@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import fields
 from typing import Any
 
 from checkpoints.records import TenantRecord
 from graph.context import HandoffRules, TenantContext
+from tools.business_hours import BusinessHours, InvalidBusinessHours
+
+log = logging.getLogger(__name__)
 
 RULE_NAMES = {f.name for f in fields(HandoffRules)}
 
@@ -17,6 +21,18 @@ def handoff_rules(overrides: dict[str, Any]) -> HandoffRules:
     if "keywords" in chosen:
         chosen["keywords"] = tuple(chosen["keywords"])
     return HandoffRules(**chosen)
+
+
+def business_hours(tenant: TenantRecord) -> BusinessHours:
+    """The tenant's business hours (`settings["handoff"]["business_hours"]`); always open if unset.
+
+    Stored hours were validated on the way in; unreadable ones are logged and ignored.
+    """
+    try:
+        return BusinessHours.from_settings(tenant.settings.get("handoff", {}).get("business_hours"))
+    except InvalidBusinessHours:
+        log.warning("business_hours_unreadable", extra={"tenant_id": tenant.id})
+        return BusinessHours()
 
 
 def tenant_context(tenant: TenantRecord) -> TenantContext:
@@ -31,4 +47,6 @@ def tenant_context(tenant: TenantRecord) -> TenantContext:
         handoff_message=tenant.handoff_message,
         handoff=handoff_rules(tenant.settings.get("handoff", {})),
         model=tenant.settings.get("model", ""),
+        business_hours=business_hours(tenant),
+        sentiment_provider=tenant.settings.get("handoff", {}).get("sentiment_provider") or "",
     )

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
-from langchain_core.runnables import RunnableConfig
 
 from checkpoints.records import TenantRecord
+from server.graph_runs import invoke_turn, thread_config
+from server.ownership import open_handoff
 from server.services import Services
-from server.tenant_context import tenant_context
 
 log = logging.getLogger(__name__)
 
@@ -52,30 +52,23 @@ async def run_turn(
     """Answer (or hand over) one customer message on `channel` from `address`.
 
     Text beyond WhatsApp's 4,096 characters is cut (marked with an ellipsis), not refused.
+    While a person owns the conversation the message is only recorded, into the thread too.
     """
     if len(text) > MAX_TURN_CHARS:
         text = text[: MAX_TURN_CHARS - 1] + "…"
     store = services.store
     conversation = await store.open_conversation(tenant.id, channel, address)
-    config: RunnableConfig = {"configurable": {"thread_id": conversation.id}}
     message = HumanMessage(content=text)
     async with services.turn_lock(conversation.id):
         await store.add_message(
-            tenant.id,
-            conversation.id,
-            direction="inbound",
-            author="customer",
-            body=text,
-            status="received",
+            tenant.id, conversation.id, direction="inbound", author="customer", body=text
         )
         if conversation.status != BOT_OWNS:
             await services.graph.aupdate_state(
-                config, {"messages": [message]}, as_node="summarizer"
+                thread_config(conversation.id), {"messages": [message]}, as_node="summarizer"
             )
             return TurnResult(conversation.id, "", False, [], [], conversation.status)
-        state = await services.graph.ainvoke(
-            {"messages": [message]}, config=config, context=tenant_context(tenant)
-        )
+        state = await invoke_turn(services, tenant, conversation, [message])
         reply = "\n\n".join(m.text for m in new_bot_messages(state["messages"]) if m.text)
         await store.add_message(
             tenant.id,
@@ -86,25 +79,18 @@ async def run_turn(
             status="recorded",
             sources=state["sources"],
         )
-        status = conversation.status
-        if state["handoff"]:
-            status = "pending"
-            await store.set_conversation_status(
-                tenant.id, conversation.id, status, reasons=state["handoff_reasons"]
-            )
+        reasons = list(state["handoff_reasons"]) if state["handoff"] else []
+        if reasons:
+            await open_handoff(services, tenant, conversation.id, reasons, state["sentiment_score"])
+    status = "pending" if reasons else conversation.status
     log.info(
         "turn_done",
         extra={
             "tenant_id": tenant.id,
             "conversation_id": conversation.id,
-            "handoff": state["handoff"],
+            "handoff": bool(reasons),
         },
     )
     return TurnResult(
-        conversation.id,
-        reply,
-        state["handoff"],
-        list(state["handoff_reasons"]),
-        list(state["sources"]),
-        status,
+        conversation.id, reply, bool(reasons), reasons, list(state["sources"]), status
     )

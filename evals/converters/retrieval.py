@@ -7,7 +7,9 @@ Output: `docs.jsonl` lines `{"id", "text", "title"?}` and `queries.jsonl` lines
   every question of a paragraph is a query whose only relevant id is its paragraph.
 - xquad-cross: Spanish questions over the English paragraphs (the ids are shared).
 - stackfaq (`stackfaq/stackExchange-FAQ.json`): one document per FAQ thread, titled with the
-  thread's question, the answers as text; every paraphrase ("rephr") is a query.
+  thread's question, written as the FAQ loader writes a question/answer pair
+  (`tools.knowledge.chunking.faq_markdown`: the question indexed on its own, the answers
+  as its text); every paraphrase ("rephr") is a query.
 
 Whatever split the data folder holds is converted (the development split in ../shared/data).
 
@@ -22,6 +24,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypedDict
+
+from tools.knowledge.chunking import faq_markdown
 
 SOURCES = ("xquad-es", "xquad-en", "xquad-cross", "stackfaq")
 DEFAULT_DATA_DIR = Path("../shared/data")
@@ -86,9 +90,11 @@ def stackfaq(data_dir: Path) -> tuple[list[EvalDocument], list[EvalQuery]]:
     queries: list[EvalQuery] = []
     for index, pair in enumerate(pairs):
         answers = pair["answer"] if isinstance(pair["answer"], list) else [pair["answer"]]
-        text = "\n\n".join(_clean(str(a)) for a in answers if _clean(str(a)))
+        answer = "\n\n".join(_clean(str(a)) for a in answers if _clean(str(a)))
+        question = _clean(pair["question"])
         doc_id = f"faq-{index:03d}"
-        documents.append({"id": doc_id, "title": _clean(pair["question"]), "text": text})
+        text = faq_markdown([(question, answer)])
+        documents.append({"id": doc_id, "title": question, "text": text})
         for paraphrase in pair.get("rephr") or []:
             query = _clean(str(paraphrase))
             if query and query != "*":

@@ -14,10 +14,12 @@ from server.schemas import TenantCreate, TenantFields, TenantList, TenantOut
 from server.tenant_context import handoff_rules
 
 router = APIRouter(prefix="/admin/tenants", tags=["tenants"])
+HIDDEN_SETTINGS = {"webhook_secret"}
 
 
 def tenant_out(tenant: TenantRecord) -> TenantOut:
-    rules = handoff_rules(tenant.settings.get("handoff", {}))
+    stored = tenant.settings.get("handoff", {})
+    rules = handoff_rules(stored)
     return TenantOut(
         id=tenant.id,
         name=tenant.name,
@@ -26,7 +28,11 @@ def tenant_out(tenant: TenantRecord) -> TenantOut:
         welcome_message=tenant.welcome_message,
         default_language=tenant.default_language,
         handoff_message=tenant.handoff_message,
-        handoff={**rules.__dict__, "keywords": list(rules.keywords)},
+        handoff={
+            **{k: v for k, v in stored.items() if k not in HIDDEN_SETTINGS},
+            **rules.__dict__,
+            "keywords": list(rules.keywords),
+        },
         enabled=tenant.enabled,
         created_at=tenant.created_at,
         updated_at=tenant.updated_at,
@@ -47,7 +53,9 @@ async def create_tenant(body: TenantCreate, services: ServicesDep) -> TenantOut:
     try:
         tenant = await services.store.create_tenant(TenantRecord(id=body.id, **fields))
     except TenantExists:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"tenant '{body.id}' already exists")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail=f"tenant '{body.id}' already exists"
+        ) from None
     return tenant_out(tenant)
 
 
@@ -65,7 +73,8 @@ async def get_tenant(tenant: TenantDep) -> TenantOut:
 async def update_tenant(body: TenantFields, tenant: TenantDep, services: ServicesDep) -> TenantOut:
     changes = stored_fields(body)
     if "settings" in changes:
-        changes["settings"] = {**tenant.settings, **changes["settings"]}
+        handoff = {**tenant.settings.get("handoff", {}), **changes["settings"]["handoff"]}
+        changes["settings"] = {**tenant.settings, "handoff": handoff}
     updated = await services.store.update_tenant(tenant.id, changes)
     if updated is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown tenant '{tenant.id}'")

@@ -51,7 +51,7 @@ def test_no_positives_at_all(tmp_path: Path) -> None:
 
 def test_cli_prints_a_table_then_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path / "h.jsonl", [{"text": "operator please", "handoff": True}])
-    assert main([str(path)]) == 0
+    assert main(["--data", str(path)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert json.loads(lines[-1])["recall"] == 1.0
 

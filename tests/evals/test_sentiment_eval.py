@@ -84,7 +84,7 @@ def test_default_analyzer_and_table(tmp_path: Path) -> None:
 
 def test_cli_prints_a_table_then_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path / "s.jsonl", [{"text": "genial 😍", "label": "positive", "lang": "es"}])
-    assert main([str(path), "--threshold", "-0.3"]) == 0
+    assert main(["--data", str(path), "--threshold", "-0.3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     figures = json.loads(lines[-1])
     assert figures["n"] == 1 and figures["threshold"] == -0.3

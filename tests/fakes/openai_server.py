@@ -21,8 +21,11 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+import yaml
 
 
 @dataclass(frozen=True)
@@ -202,3 +205,43 @@ def completion(request: dict[str, Any], answer: Answer) -> dict[str, Any]:
             "total_tokens": answer.prompt_tokens + answer.completion_tokens,
         },
     }
+
+
+def write_litellm_config(
+    server: FakeOpenAIServer,
+    path: Path,
+    primary_timeout: float = 1.0,
+    fallback_timeout: float = 2.0,
+) -> Path:
+    """A LiteLLM config whose `responder` group is route `primary`, falling back to route
+    `fallback`; `responder-premium` (a tenant's own group) is route `premium`."""
+
+    def deployment(group: str, route: str, model: str, timeout: float) -> dict[str, Any]:
+        return {
+            "model_name": group,
+            "litellm_params": {
+                "model": model,
+                "api_base": server.base(route),
+                "api_key": "test-key",
+                "timeout": timeout,
+                "max_retries": 0,
+                "cooldown_time": 30,
+            },
+        }
+
+    config = {
+        "model_list": [
+            deployment("responder", "primary", "openai/gpt-4o-mini", primary_timeout),
+            deployment("responder-fallback", "fallback", "openai/gpt-4o-mini", fallback_timeout),
+            deployment("responder-premium", "premium", "openai/gpt-4o", primary_timeout),
+            deployment("summarizer", "primary", "openai/gpt-4o-mini", primary_timeout),
+        ],
+        "router_settings": {
+            "fallbacks": [{"responder": ["responder-fallback"]}],
+            "num_retries": 0,
+            "allowed_fails": 2,
+            "cooldown_time": 30,
+        },
+    }
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path

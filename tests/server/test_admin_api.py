@@ -36,6 +36,10 @@ def test_tenant_crud(client: TestClient, admin: dict[str, str]) -> None:
     assert patched.json()["persona"] == "Formal"
     assert patched.json()["handoff"]["max_fallbacks"] == 4
     assert patched.json()["handoff"]["sentiment_threshold"] == -0.5
+    again = client.patch(
+        "/admin/tenants/acme", json={"handoff": {"sentiment_threshold": -0.7}}, headers=admin
+    )
+    assert again.json()["handoff"]["max_fallbacks"] == 4, "a PATCH keeps the other handoff rules"
     assert client.get("/admin/tenants/acme", headers=admin).json()["persona"] == "Formal"
     assert client.delete("/admin/tenants/acme", headers=admin).status_code == 204
     assert client.get("/admin/tenants/acme", headers=admin).status_code == 404

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from config.settings import get_settings
-from tools.embeddings import LOCAL_EMBEDDING_DIM, LocalEmbedder, default_embedder
+from tools.embeddings import LOCAL_EMBEDDING_DIM, LocalEmbedder, _balanced_parts, default_embedder
 
 
 @pytest.fixture
@@ -26,19 +26,30 @@ def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPat
 def test_threads_default_to_the_core_count(fresh_settings: pytest.MonkeyPatch) -> None:
     embedder = LocalEmbedder()
     embedder.embed_query("hola")
-    model = embedder._load()
-    assert model.threads == os.cpu_count() == get_settings().embedding_threads
-    assert model._backend.threads == os.cpu_count()  # what the BLAS limit is set from
+    assert embedder.threads == os.cpu_count() == get_settings().embedding_threads
+    assert embedder._load()._backend.threads == 1  # one BLAS thread per worker thread
 
 
 def test_threads_come_from_the_setting(fresh_settings: pytest.MonkeyPatch) -> None:
     fresh_settings.setenv("EMBEDDING_THREADS", "3")
     get_settings.cache_clear()
     embedder = LocalEmbedder()
-    embedder.embed_documents(["uno", "dos"])
+    texts = [f"pregunta {i}: ¿cuánto tarda el envío a la zona {i}?" for i in range(40)]
+    batch = embedder.embed_documents(texts)
     assert embedder.threads == 3
-    assert embedder._load().threads == 3
-    assert embedder._load()._backend.threads == 3
+    workers = embedder._workers()
+    assert workers._max_workers == 3 and len(workers._threads) > 1  # the batch was split
+    one_by_one = np.stack([embedder.embed_query(t) for t in texts])
+    assert np.allclose(batch, one_by_one, atol=1e-5)  # same vectors, same order
+
+
+def test_batches_are_cut_into_balanced_runs_in_order() -> None:
+    texts = ["a" * 10, "b" * 10, "c" * 100, "d" * 10, "e" * 90]
+    parts = _balanced_parts(texts, 2)
+    assert [t for part in parts for t in part] == texts
+    assert len(parts) == 2 and parts[0][-1] == "c" * 100
+    assert _balanced_parts(texts, 1) == [texts]
+    assert [len(p) for p in _balanced_parts(["x"] * 9, 3)] == [3, 3, 3]
 
 
 def test_rejects_zero_threads() -> None:

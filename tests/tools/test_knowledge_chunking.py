@@ -5,7 +5,14 @@ from __future__ import annotations
 import itertools
 import re
 
-from tools.knowledge.chunking import MAX_CHUNK_CHARS, chunk_markdown, title_of
+from tools.knowledge.chunking import (
+    MAX_CHUNK_CHARS,
+    MAX_FOCUS_TEXTS,
+    chunk_markdown,
+    faq_markdown,
+    is_faq,
+    title_of,
+)
 
 FAQ = """# Preguntas frecuentes
 
@@ -87,3 +94,45 @@ def test_title_is_the_first_heading_or_line() -> None:
     assert title_of("\n\n  Política de *envíos*  \nmás texto") == "Política de envíos"
     assert len(title_of("palabra " * 100)) <= 120
     assert title_of("") == ""
+
+
+def test_faq_documents_are_one_chunk_per_pair_with_the_question_as_focus() -> None:
+    text = faq_markdown(
+        [
+            ("¿Cuánto cuesta el envío?", "Cuesta $99.\n# no es un encabezado"),
+            ("What are your hours?", "9 to 7, Monday to Saturday."),
+        ],
+        title="Preguntas frecuentes",
+    )
+    assert is_faq(text) and not is_faq("# Envíos\n\n<!-- faq -->")
+    assert title_of(text) == "Preguntas frecuentes"
+    first, second = chunk_markdown(text, title_of(text))
+    assert (first.heading, first.question) == ("¿Cuánto cuesta el envío?",) * 2
+    assert first.body == "Cuesta $99.\n# no es un encabezado"  # the escaped line is text
+    assert first.focus == ["¿Cuánto cuesta el envío?"]
+    assert second.text == "What are your hours?\n\n9 to 7, Monday to Saturday."
+
+
+def test_a_long_faq_answer_is_split_but_keeps_its_question() -> None:
+    answer = " ".join(
+        f"Paso {i}: entra a tu cuenta y revisa el pedido número {i}." for i in range(40)
+    )
+    chunks = chunk_markdown(faq_markdown([("¿Cómo rastreo mi pedido?", answer)]))
+    assert len(chunks) > 1 and all(len(c.text) <= MAX_CHUNK_CHARS for c in chunks)
+    assert {c.question for c in chunks} == {"¿Cómo rastreo mi pedido?"}
+
+
+def test_focus_is_lines_and_sentences_short_fragments_joined() -> None:
+    [chunk] = chunk_markdown(
+        "# Envíos\n\nEnviamos a todo México con paquetería. Ok. El envío es gratis desde $999.\n"
+        "- Zona A\n- Zona B: 3 días hábiles de entrega."
+    )
+    assert chunk.focus == [
+        "Envíos",
+        "Enviamos a todo México con paquetería.",
+        "Ok. El envío es gratis desde $999.",
+        "- Zona A - Zona B: 3 días hábiles de entrega.",
+    ]
+    many = chunk_markdown(" ".join(f"Frase número {i} del texto largo." for i in range(20)))[0]
+    assert 1 < len(many.focus) <= MAX_FOCUS_TEXTS
+    assert " ".join(many.focus) == " ".join(many.text.split())

@@ -201,3 +201,39 @@ def test_closed_knowledge_base_says_so(kb: KnowledgeBase) -> None:
         kb.ping()
     with pytest.raises(KnowledgeBaseError, match="closed"):
         kb.search("acme", "horario")
+
+
+def test_search_modes_rank_by_one_signal_or_both(kb: KnowledgeBase) -> None:
+    kb.upsert("acme", SHOP)
+    # no word in common with any chunk: BM25 alone finds nothing, the dense signals do
+    assert kb.search("acme", "¿a qué horas atienden?", mode="bm25") == []
+    assert _top(kb, "acme", "¿a qué horas atienden?") == "horarios"
+    dense = kb.search("acme", "¿a qué horas atienden?", limit=4, mode="dense")
+    assert dense[0]["document_id"] == "horarios" and len(dense) == 4
+    lexical = kb.search("acme", "reembolso ticket", limit=4, mode="bm25")
+    assert [p["document_id"] for p in lexical] == ["devoluciones"]
+    with pytest.raises(ValueError, match="unknown search mode"):
+        kb.search("acme", "envío", mode="magic")  # type: ignore[arg-type]
+
+
+def test_faq_questions_are_indexed_on_their_own(kb: KnowledgeBase) -> None:
+    from tools.knowledge.chunking import faq_markdown
+
+    answers = [
+        (
+            "¿Puedo recoger mi pedido en tienda?",
+            "Sí: elige 'recoger' al pagar; te avisamos por correo.",
+        ),
+        ("¿Venden tarjetas de regalo?", "Sí, desde $200, en tienda y en línea."),
+    ]
+    kb.upsert("acme", [{"id": "faq.csv", "text": faq_markdown(answers, "FAQ")}, *SHOP])
+    assert {d["document_id"]: d["chunks"] for d in kb.list_documents("acme")}["faq.csv"] == 2
+    passage = kb.search("acme", "quiero pasar por mi compra a la sucursal", limit=1)[0]
+    assert (passage["document_id"], passage["chunk"]) == ("faq.csv", 0)
+    assert passage["text"].startswith("¿Puedo recoger mi pedido en tienda?\n\nSí")
+
+
+def test_a_query_of_stop_words_only(kb: KnowledgeBase) -> None:
+    kb.upsert("acme", SHOP)
+    assert kb.search("acme", "de la que", mode="bm25") == []
+    assert len(kb.search("acme", "de la que", limit=2)) == 2  # the dense side still ranks

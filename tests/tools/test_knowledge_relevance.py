@@ -13,8 +13,7 @@ import pytest
 from tools.embeddings import default_embedder
 from tools.knowledge import RELEVANCE_THRESHOLD, is_relevant
 from tools.knowledge.edge import EdgeKnowledgeBase
-from tools.knowledge.relevance import rank
-from tools.knowledge.types import Document, Passage
+from tools.knowledge.types import Document
 
 FAQ: list[Document] = [
     {
@@ -146,19 +145,3 @@ def test_threshold_has_a_margin_on_both_sides(kb: EdgeKnowledgeBase) -> None:
     relevant = min(kb.search("tienda", q, limit=1)[0]["score"] for q, _ in RELEVANT)
     off_topic = max(kb.search("tienda", q, limit=1)[0]["score"] for q in OFF_TOPIC)
     assert off_topic + 0.03 <= RELEVANCE_THRESHOLD <= relevant - 0.02, (off_topic, relevant)
-
-
-def _passage(name: str, score: float) -> Passage:
-    return Passage(document_id=name, title=name, chunk=0, text=name, score=score)
-
-
-def test_rank_keeps_fusion_order_but_puts_relevant_passages_first() -> None:
-    candidates = [
-        (0.033, _passage("lexical-only", 0.05)),
-        (0.032, _passage("tie-low", 0.30)),
-        (0.032, _passage("tie-high", 0.40)),
-        (0.016, _passage("dense-only", 0.20)),
-        (0.015, _passage("noise", 0.01)),
-    ]
-    ranked = [p["document_id"] for p in rank(candidates, limit=4)]
-    assert ranked == ["tie-high", "tie-low", "dense-only", "lexical-only"]

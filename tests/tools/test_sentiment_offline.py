@@ -281,11 +281,11 @@ def test_configured_analyzer(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(analyzer, OfflineSentimentAnalyzer)
     assert get_sentiment_analyzer() is analyzer
 
-    monkeypatch.setenv("SENTIMENT_PROVIDER", "comprehend")
+    monkeypatch.setenv("SENTIMENT_PROVIDER", "nope")
     get_sentiment_analyzer.cache_clear()
     get_settings.cache_clear()
     try:
-        with pytest.raises(ValueError, match="SENTIMENT_PROVIDER"):
+        with pytest.raises(ValueError, match="sentiment_provider"):  # refused by the settings
             get_sentiment_analyzer()
     finally:
         monkeypatch.delenv("SENTIMENT_PROVIDER")

@@ -7,9 +7,12 @@ another tenant's data.
 
 from __future__ import annotations
 
-from typing import Protocol, TypedDict
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from tools.knowledge.types import Document, Passage
+
+if TYPE_CHECKING:
+    from tools.knowledge.fusion import SearchMode
 
 
 class KnowledgeBaseError(Exception):
@@ -38,9 +41,12 @@ class KnowledgeBase(Protocol):
         """
         ...
 
-    def search(self, tenant_id: str, query: str, limit: int = 5) -> list[Passage]:
-        """The best passages for `query`, hybrid (dense + BM25, RRF) ranked; `score` is
-        the calibrated relevance (see `tools.knowledge.relevance`)."""
+    def search(
+        self, tenant_id: str, query: str, limit: int = 5, mode: SearchMode = "hybrid"
+    ) -> list[Passage]:
+        """The best passages for `query`, ranked by `tools.knowledge.fusion` (dense, focus
+        and BM25 scores; `mode` "dense" or "bm25" ranks by one side alone, for evals);
+        `score` is the calibrated relevance (see `tools.knowledge.relevance`)."""
         ...
 
     def list_documents(self, tenant_id: str) -> list[DocumentInfo]:

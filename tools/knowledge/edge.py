@@ -2,7 +2,10 @@
 
 One shard holds every tenant; `tenant_id` is a keyword payload index marked `is_tenant`,
 and every query, scroll, count and delete goes through `_scope`, which adds the tenant
-condition. Only one process may open a shard folder: a lock file makes a second opener
+condition. A chunk is one point with three named vectors: `dense` (the whole chunk),
+`focus` (a multivector of its sentences, or its FAQ question; MaxSim) and `bm25` (sparse,
+IDF computed over the tenant's chunks). A search collects the best candidates by each
+vector, scores all of them on all three, and ranks them with `fusion.fuse`. Only one process may open a shard folder: a lock file makes a second opener
 fail with `KnowledgeBaseLocked` instead of the engine's opaque WAL error.
 """
 
@@ -17,28 +20,28 @@ from typing import TYPE_CHECKING, Any
 import qdrant_edge as qe
 
 from tools.knowledge.base import DocumentInfo, KnowledgeBaseError, KnowledgeBaseLocked
+from tools.knowledge.fusion import Candidate, SearchMode, candidate_depth, fuse, uses
 from tools.knowledge.ingestion import (
     CHUNK_FIELD,
+    DEFAULT_LANGUAGE,
     DENSE_VECTOR,
     DOCUMENT_FIELD,
+    FOCUS_VECTOR,
     SPARSE_VECTOR,
     TENANT_FIELD,
     build_points,
-    passage_from_payload,
     prepare_documents,
     require_tenant,
     summarize_documents,
 )
-from tools.knowledge.relevance import cosine, rank
 from tools.knowledge.sparse import SparseEncoder
 from tools.knowledge.types import Document, Passage
+from tools.language import detect_language
 
 if TYPE_CHECKING:
     from tools.embeddings import Embedder
 
 LOCK_FILE = "atiende.lock"
-RRF_K = 60
-MIN_PREFETCH = 20
 UPSERT_BATCH = 256
 SCROLL_PAGE = 1024
 
@@ -69,6 +72,7 @@ class EdgeKnowledgeBase:
                 p.id,
                 {
                     DENSE_VECTOR: p.dense,
+                    FOCUS_VECTOR: p.focus,
                     SPARSE_VECTOR: qe.SparseVector(p.sparse_indices, p.sparse_values),
                 },
                 p.payload,
@@ -104,47 +108,61 @@ class EdgeKnowledgeBase:
 
     # -- reads --------------------------------------------------------------------------
 
-    def search(self, tenant_id: str, query: str, limit: int = 5) -> list[Passage]:
+    def search(
+        self, tenant_id: str, query: str, limit: int = 5, mode: SearchMode = "hybrid"
+    ) -> list[Passage]:
         if limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
+        use_dense, use_bm25 = uses(mode)
+        scope = self._scope(tenant_id)
         if not query.strip():
             return []
-        scope = self._scope(tenant_id)
-        query_vector = self._embedder.embed_query(query)
-        depth = max(limit * 4, MIN_PREFETCH)
-        prefetches = [
-            qe.Prefetch(
-                limit=depth,
-                query=qe.Query.Nearest(query_vector.tolist(), using=DENSE_VECTOR),
-                filter=scope,
-            )
-        ]
+        vector = self._embedder.embed_query(query).tolist()
+        probes: dict[str, tuple[qe.Query, qe.SearchParams | None]] = {
+            DENSE_VECTOR: (qe.Query.Nearest(vector, using=DENSE_VECTOR), None),
+            FOCUS_VECTOR: (qe.Query.Nearest([vector], using=FOCUS_VECTOR), None),
+        }
         sparse = self._sparse.embed_query(query)
         if sparse.indices:  # a query of stop words only has no lexical part
-            prefetches.append(
-                qe.Prefetch(
-                    limit=depth,
-                    query=qe.Query.Nearest(sparse, using=SPARSE_VECTOR),
-                    filter=scope,
-                    params=qe.SearchParams(idf=qe.IdfParams(corpus=scope)),
-                )
-            )
-        request = qe.QueryRequest(
-            limit=depth,  # `rank` re-orders by relevance, then cuts to `limit`
-            query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]  # the stub omits nested classes
-            prefetches=prefetches,
-            filter=scope,
-            with_payload=True,
-            with_vector=[DENSE_VECTOR],
-        )
-        candidates = [
-            (
-                point.score,
-                passage_from_payload(point.payload or {}, cosine(query_vector, _dense(point))),
-            )
-            for point in self._open().query(request)
+            idf = qe.SearchParams(idf=qe.IdfParams(corpus=scope))
+            probes[SPARSE_VECTOR] = (qe.Query.Nearest(sparse, using=SPARSE_VECTOR), idf)
+        # 1. candidates: the best chunks of the tenant by each signal the mode uses
+        wanted = [
+            n
+            for n in probes
+            if (n == SPARSE_VECTOR and use_bm25) or (n != SPARSE_VECTOR and use_dense)
         ]
-        return rank(candidates, limit)
+        if not wanted:  # BM25 alone, and a query of stop words only
+            return []
+        depth = candidate_depth(limit)
+        shard = self._open()
+        found = shard.query_batch(
+            qe.QueryBatchRequest(
+                [_request(*probes[name], scope, depth, with_payload=False) for name in wanted]
+            )
+        )
+        ids = {point.id for points in found for point in points}
+        if not ids:
+            return []
+        # 2. every candidate scored on every signal
+        within = self._scope(tenant_id, qe.HasIdCondition(ids))  # type: ignore[arg-type]
+        names = list(probes)
+        scored = shard.query_batch(
+            qe.QueryBatchRequest(
+                [
+                    _request(*probes[name], within, len(ids), with_payload=name == DENSE_VECTOR)
+                    for name in names
+                ]
+            )
+        )
+        candidates = {point.id: Candidate(point.payload or {}) for point in scored[0]}
+        for name, points in zip(names, scored, strict=True):
+            for point in points:
+                candidate = candidates.get(point.id)
+                if candidate is not None:
+                    setattr(candidate, _SIGNAL[name], point.score)
+        language = detect_language(query, default=DEFAULT_LANGUAGE)
+        return fuse(list(candidates.values()), language, mode, limit)
 
     def list_documents(self, tenant_id: str) -> list[DocumentInfo]:
         payloads: list[dict[str, Any]] = []
@@ -215,9 +233,24 @@ def _range_from(field: str, start: int) -> qe.FieldCondition:
     return qe.FieldCondition(field, range=qe.RangeFloat(gte=float(start)))
 
 
-def _dense(point: qe.ScoredPoint) -> list[float] | None:
-    vectors = point.vector
-    return vectors.get(DENSE_VECTOR) if isinstance(vectors, dict) else None  # type: ignore[return-value]
+_SIGNAL = {DENSE_VECTOR: "dense", FOCUS_VECTOR: "focus", SPARSE_VECTOR: "bm25"}
+
+
+def _request(
+    query: qe.Query,
+    params: qe.SearchParams | None,
+    scope: qe.Filter,
+    limit: int,
+    with_payload: bool,
+) -> qe.QueryRequest:
+    return qe.QueryRequest(
+        query=query,
+        filter=scope,
+        limit=limit,
+        params=params,
+        with_payload=with_payload,
+        with_vector=False,
+    )
 
 
 def _acquire_lock(lock_path: Path) -> int:
@@ -237,8 +270,17 @@ def _acquire_lock(lock_path: Path) -> int:
 
 def _open_shard(path: Path, dim: int) -> qe.EdgeShard:
     """Load the shard at `path`, or create it on first use, with its payload indexes."""
+    multivector = qe.MultiVectorConfig(qe.MultiVectorComparator.MaxSim)
     config = qe.EdgeConfig(
-        vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+        vectors={
+            DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine),
+            FOCUS_VECTOR: qe.EdgeVectorParams(
+                size=dim,
+                distance=qe.Distance.Cosine,
+                multivector_config=multivector,
+                datatype=qe.VectorStorageDatatype.Float16,  # half the memory and scan time
+            ),
+        },
         sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
     )
     try:
@@ -249,7 +291,12 @@ def _open_shard(path: Path, dim: int) -> qe.EdgeShard:
     except Exception as exc:
         if "WouldBlock" in str(exc):
             raise KnowledgeBaseLocked(f"the knowledge base at {path} is in use: {exc}") from exc
-        raise KnowledgeBaseError(f"cannot open the knowledge base at {path}: {exc}") from exc
+        hint = (
+            " (it was built by an older version: delete the folder and ingest the documents again)"
+            if "incompatible" in str(exc)
+            else ""
+        )
+        raise KnowledgeBaseError(f"cannot open the knowledge base at {path}: {exc}{hint}") from exc
     schema = shard.info().payload_schema
     if TENANT_FIELD not in schema:
         index = qe.KeywordIndexParams(is_tenant=True)

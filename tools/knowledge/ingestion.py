@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tools.embeddings import Embedder
 
 DENSE_VECTOR = "dense"
+FOCUS_VECTOR = "focus"
 SPARSE_VECTOR = "bm25"
 TENANT_FIELD = "tenant_id"
 DOCUMENT_FIELD = "document_id"
@@ -45,6 +46,7 @@ class ChunkPoint:
 
     id: str
     dense: list[float]
+    focus: list[list[float]]
     sparse_indices: list[int]
     sparse_values: list[float]
     payload: dict[str, Any]
@@ -114,24 +116,45 @@ def chunk_payload(tenant_id: str, document: PreparedDocument, index: int) -> dic
 def build_points(
     tenant_id: str, prepared: list[PreparedDocument], embedder: Embedder, sparse: SparseEncoder
 ) -> list[ChunkPoint]:
-    """Embed every chunk of `prepared` (dense in one batch, BM25 in the document's language)."""
-    chunks = [(doc, index) for doc in prepared for index in range(len(doc.chunks))]
-    dense = embedder.embed_documents([doc.chunks[index].text for doc, index in chunks])
-    if dense.shape != (len(chunks), embedder.dim):
-        raise ValueError(f"embedder returned {dense.shape}, expected {(len(chunks), embedder.dim)}")
+    """Embed every chunk of `prepared` and its focus texts (dense, in one batch) and analyse
+    it for BM25 in the document's language (a FAQ question counts twice: it is the field
+    the customer's words are closest to)."""
+    chunks = [
+        (doc, doc.chunks[index], index) for doc in prepared for index in range(len(doc.chunks))
+    ]
+    texts = [chunk.text for _, chunk, _ in chunks]
+    focus_texts = [_own_focus(chunk) for _, chunk, _ in chunks]
+    extra = [text for focus in focus_texts for text in focus]
+    vectors = embedder.embed_documents(texts + extra)
+    if vectors.shape != (len(texts) + len(extra), embedder.dim):
+        expected = (len(texts) + len(extra), embedder.dim)
+        raise ValueError(f"embedder returned {vectors.shape}, expected {expected}")
     points = []
-    for (doc, index), vector in zip(chunks, dense, strict=True):
-        bm25 = sparse.embed_document(doc.chunks[index].text, doc.language)
+    offset = len(texts)
+    for (doc, chunk, index), vector, focus in zip(
+        chunks, vectors[: len(texts)], focus_texts, strict=True
+    ):
+        focus_vectors = vectors[offset : offset + len(focus)] if focus else vector[None, :]
+        offset += len(focus)
+        lexical = f"{chunk.text}\n{chunk.question}" if chunk.question else chunk.text
+        bm25 = sparse.embed_document(lexical, doc.language)
         points.append(
             ChunkPoint(
                 id=point_id(tenant_id, doc.id, index),
                 dense=vector.tolist(),
+                focus=focus_vectors.tolist(),
                 sparse_indices=list(bm25.indices),
                 sparse_values=list(bm25.values),
                 payload=chunk_payload(tenant_id, doc, index),
             )
         )
     return points
+
+
+def _own_focus(chunk: Chunk) -> list[str]:
+    """The focus texts that need their own embedding: none when the chunk is its own focus."""
+    focus = chunk.focus
+    return [] if focus == [chunk.text] or not focus else focus
 
 
 def summarize_documents(payloads: Iterable[dict[str, Any]]) -> list[DocumentInfo]:

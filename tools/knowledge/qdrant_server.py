@@ -1,6 +1,7 @@
 """`QdrantServerKnowledgeBase`: the production backend, a Qdrant server/cloud collection.
 
-Same shape as the embedded one (named vectors `dense` + `bm25` with IDF, payload
+Same shape as the embedded one (named vectors `dense`, `focus` (MaxSim multivector) and
+`bm25` with IDF, the same two-step search ranked by `fusion.fuse`, payload
 `tenant_id` indexed `is_tenant`, deterministic point ids), through qdrant-client; shared
 by every replica. Every request filters through `_scope`.
 """
@@ -13,27 +14,27 @@ from typing import TYPE_CHECKING, Any
 from qdrant_client import QdrantClient, models
 
 from tools.knowledge.base import DocumentInfo, KnowledgeBaseError
+from tools.knowledge.fusion import Candidate, SearchMode, candidate_depth, fuse, uses
 from tools.knowledge.ingestion import (
     CHUNK_FIELD,
+    DEFAULT_LANGUAGE,
     DENSE_VECTOR,
     DOCUMENT_FIELD,
+    FOCUS_VECTOR,
     SPARSE_VECTOR,
     TENANT_FIELD,
     build_points,
-    passage_from_payload,
     prepare_documents,
     require_tenant,
     summarize_documents,
 )
-from tools.knowledge.relevance import cosine, rank
 from tools.knowledge.sparse import SparseEncoder
 from tools.knowledge.types import Document, Passage
+from tools.language import detect_language
 
 if TYPE_CHECKING:
     from tools.embeddings import Embedder
 
-RRF_K = 60
-MIN_PREFETCH = 20
 UPSERT_BATCH = 256
 SCROLL_PAGE = 1024
 
@@ -63,6 +64,7 @@ class QdrantServerKnowledgeBase:
                 id=p.id,
                 vector={
                     DENSE_VECTOR: p.dense,
+                    FOCUS_VECTOR: p.focus,
                     SPARSE_VECTOR: models.SparseVector(
                         indices=p.sparse_indices, values=p.sparse_values
                     ),
@@ -84,47 +86,56 @@ class QdrantServerKnowledgeBase:
                 client.delete(self.collection, models.FilterSelector(filter=scope), wait=True)
         return [doc.id for doc in prepared]
 
-    def search(self, tenant_id: str, query: str, limit: int = 5) -> list[Passage]:
+    def search(
+        self, tenant_id: str, query: str, limit: int = 5, mode: SearchMode = "hybrid"
+    ) -> list[Passage]:
         if limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
+        use_dense, use_bm25 = uses(mode)
+        scope = self._scope(tenant_id)
         if not query.strip():
             return []
-        scope = self._scope(tenant_id)
-        query_vector = self._embedder.embed_query(query)
-        depth = max(limit * 4, MIN_PREFETCH)
-        prefetch = [
-            models.Prefetch(
-                query=query_vector.tolist(), using=DENSE_VECTOR, filter=scope, limit=depth
-            )
-        ]
+        vector = self._embedder.embed_query(query).tolist()
+        probes: dict[str, tuple[Any, models.SearchParams | None]] = {
+            DENSE_VECTOR: (vector, None),
+            FOCUS_VECTOR: ([vector], None),
+        }
         sparse = self._sparse.embed_query(query)
-        if sparse.indices:
-            prefetch.append(
-                models.Prefetch(
-                    query=models.SparseVector(indices=sparse.indices, values=sparse.values),
-                    using=SPARSE_VECTOR,
-                    filter=scope,
-                    limit=depth,
-                    params=models.SearchParams(idf=models.IdfCorpusParams(corpus=scope)),
-                )
-            )
-        response = self._open().query_points(
+        if sparse.indices:  # a query of stop words only has no lexical part
+            lexical = models.SparseVector(indices=list(sparse.indices), values=list(sparse.values))
+            idf = models.SearchParams(idf=models.IdfCorpusParams(corpus=scope))
+            probes[SPARSE_VECTOR] = (lexical, idf)
+        client = self._open()
+        # 1. candidates: the best chunks of the tenant by each signal the mode uses
+        wanted = [name for name in probes if (use_bm25 if name == SPARSE_VECTOR else use_dense)]
+        if not wanted:  # BM25 alone, and a query of stop words only
+            return []
+        depth = candidate_depth(limit)
+        found = client.query_batch_points(
             self.collection,
-            prefetch=prefetch,
-            query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
-            query_filter=scope,
-            limit=depth,
-            with_payload=True,
-            with_vectors=[DENSE_VECTOR],
+            [_request(name, *probes[name], scope, depth, with_payload=False) for name in wanted],
         )
-        candidates = [
-            (
-                point.score,
-                passage_from_payload(point.payload or {}, cosine(query_vector, _dense(point))),
-            )
-            for point in response.points
-        ]
-        return rank(candidates, limit)
+        ids = list(dict.fromkeys(point.id for response in found for point in response.points))
+        if not ids:
+            return []
+        # 2. every candidate scored on every signal
+        within = self._scope(tenant_id, models.HasIdCondition(has_id=ids))
+        names = list(probes)
+        scored = client.query_batch_points(
+            self.collection,
+            [
+                _request(name, *probes[name], within, len(ids), with_payload=name == DENSE_VECTOR)
+                for name in names
+            ],
+        )
+        candidates = {point.id: Candidate(point.payload or {}) for point in scored[0].points}
+        for name, response in zip(names, scored, strict=True):
+            for point in response.points:
+                candidate = candidates.get(point.id)
+                if candidate is not None:
+                    setattr(candidate, _SIGNAL[name], point.score)
+        language = detect_language(query, default=DEFAULT_LANGUAGE)
+        return fuse(list(candidates.values()), language, mode, limit)
 
     def list_documents(self, tenant_id: str) -> list[DocumentInfo]:
         payloads: list[dict[str, Any]] = []
@@ -188,7 +199,15 @@ class QdrantServerKnowledgeBase:
                     vectors_config={
                         DENSE_VECTOR: models.VectorParams(
                             size=self._embedder.dim, distance=models.Distance.COSINE
-                        )
+                        ),
+                        FOCUS_VECTOR: models.VectorParams(
+                            size=self._embedder.dim,
+                            distance=models.Distance.COSINE,
+                            multivector_config=models.MultiVectorConfig(
+                                comparator=models.MultiVectorComparator.MAX_SIM
+                            ),
+                            datatype=models.Datatype.FLOAT16,
+                        ),
                     },
                     sparse_vectors_config={
                         SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)
@@ -215,19 +234,37 @@ class QdrantServerKnowledgeBase:
 
     def _check_dimension(self, client: QdrantClient) -> None:
         vectors = client.get_collection(self.collection).config.params.vectors
-        params = vectors.get(DENSE_VECTOR) if isinstance(vectors, dict) else None
-        if params is None or params.size != self._embedder.dim:
-            raise KnowledgeBaseError(
-                f"collection {self.collection!r} has no {DENSE_VECTOR!r} vector of size "
-                f"{self._embedder.dim}; it was built with another embedder"
-            )
+        for name in (DENSE_VECTOR, FOCUS_VECTOR):
+            params = vectors.get(name) if isinstance(vectors, dict) else None
+            if params is None or params.size != self._embedder.dim:
+                raise KnowledgeBaseError(
+                    f"collection {self.collection!r} has no {name!r} vector of size "
+                    f"{self._embedder.dim}; it was built with another embedder or an older "
+                    "version: delete it, run `atiende setup` and ingest the documents again"
+                )
 
 
 def _match(field: str, value: str) -> models.FieldCondition:
     return models.FieldCondition(key=field, match=models.MatchValue(value=value))
 
 
-def _dense(point: models.ScoredPoint) -> list[float] | None:
-    vectors = point.vector
-    vector = vectors.get(DENSE_VECTOR) if isinstance(vectors, dict) else None
-    return vector if isinstance(vector, list) else None  # type: ignore[return-value]
+_SIGNAL = {DENSE_VECTOR: "dense", FOCUS_VECTOR: "focus", SPARSE_VECTOR: "bm25"}
+
+
+def _request(
+    using: str,
+    query: Any,
+    params: models.SearchParams | None,
+    scope: models.Filter,
+    limit: int,
+    with_payload: bool,
+) -> models.QueryRequest:
+    return models.QueryRequest(
+        query=query,
+        using=using,
+        filter=scope,
+        limit=limit,
+        params=params,
+        with_payload=with_payload,
+        with_vector=False,
+    )

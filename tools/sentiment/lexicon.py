@@ -77,6 +77,37 @@ def _english_variants(word: str) -> Iterable[tuple[str, float]]:
 
 VARIANTS = {"es": _spanish_variants, "en": _english_variants}
 
+_VERB_ENDINGS_TEXT = """
+    o as a amos ais an e es emos eis en aste asteis aron aba abas abamos aban ado ada ados adas
+    ando ara aras aramos aran are ase asen aria arias ariamos arian aremos
+    i imos iste isteis io ieron ia ias iamos ian ido ida idos idas iendo iera ieras ieramos ieran
+    iese iesen eria erias eriamos erian iria irias iriamos irian era eras eremos eran ire iremos
+    iran ar er ir
+"""
+_SPANISH_VERB_ENDINGS = sorted(set(_VERB_ENDINGS_TEXT.split()), key=len, reverse=True)
+"""Regular Spanish verb endings (accent-folded), longest first."""
+
+_CLITICS = ("nos", "los", "las", "les", "me", "te", "se", "lo", "la", "le")
+_INFINITIVE_ENDINGS = ("ar", "er", "ir")
+
+
+def _spanish_verb_stems(word: str) -> Iterable[str]:
+    """Stems of a conjugated Spanish verb ("molesten" -> "molest", "duele" -> "dol", "odiarte"
+    -> "odi"), with the stem-changing vowels (ue -> o, ie -> e) undone."""
+    forms = [word]
+    for clitic in _CLITICS:  # "quejarme", "ayudandome", "odiarte"
+        if word.endswith(clitic) and word[: -len(clitic)].endswith(("ar", "er", "ir", "ndo")):
+            forms.append(word[: -len(clitic)])
+    for form in forms:
+        for ending in _SPANISH_VERB_ENDINGS:
+            stem = form[: -len(ending)]
+            if form.endswith(ending) and len(stem) >= 3:
+                yield stem
+                if "ue" in stem[1:]:
+                    yield stem[::-1].replace("eu", "o", 1)[::-1]
+                if "ie" in stem[1:]:
+                    yield stem[::-1].replace("ei", "e", 1)[::-1]
+
 
 @dataclass
 class Lexicon:
@@ -118,6 +149,12 @@ class Lexicon:
             value = self.prefixes.get(word[:end])
             if value is not None:
                 return value
+        if self.language == "es" and len(word) >= MIN_PREFIX:
+            for stem in _spanish_verb_stems(word):
+                for ending in _INFINITIVE_ENDINGS:
+                    value = self.words.get(stem + ending)
+                    if value is not None:
+                        return value
         return None
 
     def knows(self, word: str) -> bool:

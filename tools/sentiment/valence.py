@@ -218,7 +218,7 @@ def valences(tokens: list[Token], lexicons: Lexicons, shouting: bool) -> list[fl
             boost += CAPS_BOOST if token.caps and not shouting else 0.0
             boost += ELONGATION_BOOST if token.elongated else 0.0
             value = math.copysign(max(abs(value) + boost, 0.1), value)
-        if negated and token.kind == "word":
+        if negated and token.kind == "word" and token.norm != LAUGH_TOKEN:
             listed = lexicons.negated(token.norm)
             if listed is not None:
                 value = listed

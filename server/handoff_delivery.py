@@ -1,0 +1,117 @@
+"""Messages to a customer outside a bot turn (an agent's reply, the idle-release notice).
+
+They take the bot's outbound path: recorded in the conversation first, split at WhatsApp's
+1,600 characters, sent through the tenant's Twilio account with the channel's sender
+(retries on 429/5xx), each part's status kept (`pending` -> `submitting` -> `queued`/...,
+or `failed` with the error). Without a Twilio account, or on the `cli` channel, they are
+only recorded (status `recorded`), like the bot's replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from typing import Any
+
+from checkpoints.inbox import Inbox
+from checkpoints.records import ConversationRecord, MessageRecord, TenantRecord
+from config.settings import Settings
+from server.channels.split import split_message
+from server.channels.twilio_account import twilio_account
+from server.channels.twilio_outbound import TwilioSender
+from server.services import Services
+
+log = logging.getLogger(__name__)
+
+CLAIM_WAIT_SECONDS = 10.0
+CLAIM_POLL_SECONDS = 0.05
+
+
+@lru_cache(maxsize=4)
+def _sender(attempts: int, retry_base_seconds: float) -> TwilioSender:
+    return TwilioSender(attempts, retry_base_seconds)
+
+
+def sender_for(settings: Settings) -> TwilioSender:
+    """This process's sender for messages outside turns (one per retry setting)."""
+    return _sender(settings.twilio_send_attempts, settings.twilio_retry_base_seconds)
+
+
+@asynccontextmanager
+async def conversation_turn(
+    services: Services, conversation_id: str, claims: Any = None
+) -> AsyncIterator[None]:
+    """Exclusive use of a conversation's thread: no graph run or recording at the same time.
+
+    Holds the in-process turn lock (the `cli` chat path) and, given the worker's `claims`
+    (`checkpoints.claims`), the conversation's claim across processes, waiting for it a few
+    seconds. Raises `TimeoutError` when another process keeps it.
+    """
+    async with services.turn_lock(conversation_id):
+        if claims is None:
+            yield
+            return
+        deadline = asyncio.get_running_loop().time() + CLAIM_WAIT_SECONDS
+        while True:
+            async with claims.hold(conversation_id) as held:
+                if held:
+                    yield
+                    return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"conversation {conversation_id!r} is busy")
+            await asyncio.sleep(CLAIM_POLL_SECONDS)
+
+
+async def send_to_customer(
+    services: Services,
+    tenant: TenantRecord,
+    conversation: ConversationRecord,
+    body: str,
+    *,
+    author: str,
+) -> list[MessageRecord]:
+    """Record `body` as outbound messages by `author` and deliver them on the conversation's
+    channel; the recorded parts, with their delivery status."""
+    account = twilio_account(tenant, services.settings)
+    sends = conversation.channel == "whatsapp" and account.can_send
+    store, inbox = services.store, Inbox(services.store.db)
+    records: list[MessageRecord] = []
+    for part in split_message(body):
+        record = await store.add_message(
+            tenant.id,
+            conversation.id,
+            direction="outbound",
+            author=author,
+            body=part,
+            status="pending" if sends else "recorded",
+        )
+        assert record is not None  # no external id: never a replay
+        records.append(record)
+    if not sends:
+        return records
+    callback = None
+    if services.settings.public_base_url:
+        base = services.settings.public_base_url.rstrip("/")
+        callback = f"{base}/webhooks/whatsapp/{tenant.id}/status"
+    sender = sender_for(services.settings)
+    for record in records:
+        await inbox.mark_submitting(record.id)
+        result = await sender.send(account, conversation.address, record.body, callback)
+        if result.sid is not None:
+            await inbox.mark_sent(record.id, result.sid, result.status)
+        else:
+            await inbox.mark_failed(record.id, result.error or "send failed")
+            log.warning(
+                "outbound_failed",
+                extra={
+                    "tenant_id": tenant.id,
+                    "conversation_id": conversation.id,
+                    "error": result.error,
+                },
+            )
+    sent = await store.list_messages(tenant.id, conversation.id, after_id=records[0].id - 1)
+    by_id = {m.id: m for m in sent}
+    return [by_id.get(r.id, r) for r in records]

@@ -1,0 +1,170 @@
+"""What one queued turn says: a graph run over the whole burst, plus the channel's notices.
+
+The graph runs with `durability="exit"` (one checkpoint write per turn). That is safe for
+exactly-once replies because the recorded reply, not the checkpoint, is the source of
+truth: the customer messages go into the thread with ids derived from their rows, so a
+turn retried after a crash first looks for its messages in the thread and, when the
+earlier attempt did finish the run, reuses that reply instead of answering twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+
+from checkpoints.inbox import OutboundDraft
+from checkpoints.records import ConversationRecord, MessageRecord, TenantRecord, TurnRecord
+from server.channels.notices import notice
+from server.channels.split import split_message
+from server.graph_runs import invoke_turn, thread_config
+from server.services import Services
+from server.turns import MAX_TURN_CHARS, new_bot_messages
+from tools.language import detect_language
+
+THROTTLE_WINDOW = timedelta(minutes=1)
+MAX_TURN_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class GraphReply:
+    """The bot's answer to a burst, and whether it handed the conversation over."""
+
+    text: str
+    sources: tuple[str, ...] = ()
+    handoff_reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TurnPlan:
+    """The outbound messages of a turn, in order, and the handoff it caused (if any)."""
+
+    drafts: list[OutboundDraft] = field(default_factory=list)
+    handoff_reasons: tuple[str, ...] = ()
+
+
+def message_id(record: MessageRecord) -> str:
+    """The thread message id of an inbound row (stable across retries)."""
+    return f"in-{record.id}"
+
+
+def customer_messages(inbound: Sequence[MessageRecord]) -> list[HumanMessage]:
+    return [
+        HumanMessage(content=m.body[:MAX_TURN_CHARS], id=message_id(m))
+        for m in inbound
+        if m.body.strip()
+    ]
+
+
+def reply_after(messages: Sequence[BaseMessage], values: dict[str, Any]) -> GraphReply:
+    bots = new_bot_messages(list(messages))
+    reasons = tuple(values.get("handoff_reasons") or ()) if values.get("handoff") else ()
+    return GraphReply(
+        "\n\n".join(m.text for m in bots if isinstance(m, AIMessage) and m.text),
+        tuple(values.get("sources") or ()),
+        reasons,
+    )
+
+
+async def finished_earlier(
+    services: Services, config: RunnableConfig, last_id: str
+) -> GraphReply | None:
+    """The reply of an earlier attempt whose run reached its checkpoint, else None."""
+    snapshot = await services.graph.aget_state(config)
+    messages: list[BaseMessage] = list(snapshot.values.get("messages") or [])
+    for index, message in enumerate(messages):
+        if message.id == last_id:
+            return reply_after(
+                messages[: index + 1 + _bots_after(messages, index)], snapshot.values
+            )
+    return None
+
+
+def _bots_after(messages: Sequence[BaseMessage], index: int) -> int:
+    count = 0
+    for message in messages[index + 1 :]:
+        if isinstance(message, HumanMessage):
+            break
+        count += 1
+    return count
+
+
+async def run_graph(
+    services: Services,
+    tenant: TenantRecord,
+    conversation: ConversationRecord,
+    turn: TurnRecord,
+    messages: list[HumanMessage],
+) -> GraphReply:
+    """One graph run over the burst (or the earlier attempt's result)."""
+    if turn.attempts > 1:
+        assert messages[-1].id is not None
+        earlier = await finished_earlier(services, thread_config(conversation.id), messages[-1].id)
+        if earlier is not None:
+            return earlier
+    state = await invoke_turn(services, tenant, conversation, messages)
+    return reply_after(state["messages"], state)
+
+
+async def record_only(
+    services: Services, conversation_id: str, messages: list[HumanMessage]
+) -> None:
+    """Add the customer's messages to the thread without answering (human owns it, throttled)."""
+    if messages:
+        await services.graph.aupdate_state(
+            thread_config(conversation_id), {"messages": messages}, as_node="summarizer"
+        )
+
+
+async def plan_turn(
+    services: Services,
+    tenant: TenantRecord,
+    conversation: ConversationRecord,
+    turn: TurnRecord,
+    inbound: Sequence[MessageRecord],
+    now: datetime,
+) -> TurnPlan:
+    """Decide and compose what the turn sends."""
+    inbox, settings = services.inbox, services.settings
+    messages = customer_messages(inbound)
+    text = "\n".join(str(m.content) for m in messages)
+    language = (
+        detect_language(text, default=tenant.default_language)
+        if text
+        else (tenant.default_language)
+    )
+    if conversation.status != "bot":
+        await record_only(services, conversation.id, messages)
+        return TurnPlan()
+    if turn.attempts > MAX_TURN_ATTEMPTS:
+        await record_only(services, conversation.id, messages)
+        return TurnPlan([OutboundDraft("failure_notice", notice("failure_notice", language))])
+    recent = await inbox.count_inbound_since(tenant.id, conversation.id, now - THROTTLE_WINDOW)
+    if recent > settings.throttle_per_minute:
+        await record_only(services, conversation.id, messages)
+        noticed = await inbox.sent_kind_since(
+            tenant.id, conversation.id, "throttle_notice", now - THROTTLE_WINDOW
+        )
+        if noticed:
+            return TurnPlan()
+        return TurnPlan([OutboundDraft("throttle_notice", notice("throttle_notice", language))])
+    drafts: list[OutboundDraft] = []
+    if any(m.media and not m.body.strip() for m in inbound):
+        drafts.append(OutboundDraft("media_notice", notice("media_notice", language)))
+    reply = GraphReply("")
+    if messages:
+        reply = await run_graph(services, tenant, conversation, turn, messages)
+    drafts += [OutboundDraft("reply", part, reply.sources) for part in split_message(reply.text)]
+    welcome = tenant.welcome_message.strip()
+    if (
+        drafts
+        and welcome
+        and reply.text.strip() != welcome
+        and not await inbox.has_written_to(tenant.id, conversation.channel, conversation.address)
+    ):
+        drafts[:0] = [OutboundDraft("welcome", part) for part in split_message(welcome)]
+    return TurnPlan(drafts, reply.handoff_reasons)

@@ -1,0 +1,82 @@
+"""A tenant's LLM usage: tokens and cost per UTC day and model."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
+
+from checkpoints.usage import UsageStore
+from server.dependencies import ServicesDep, TenantDep
+
+router = APIRouter(prefix="/admin/tenants/{tenant_id}", tags=["usage"])
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+class UsageDay(BaseModel):
+    day: date
+    model: str = Field(description="The model that answered, e.g. `gemini/gemini-2.5-flash`.")
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class UsageTotals(BaseModel):
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class UsageReport(BaseModel):
+    tenant_id: str
+    start: date = Field(serialization_alias="from")
+    end: date = Field(serialization_alias="to")
+    days: list[UsageDay]
+    totals: UsageTotals
+
+
+@router.get("/usage", response_model_by_alias=True)
+async def usage(
+    tenant: TenantDep,
+    services: ServicesDep,
+    start: Annotated[date | None, Query(alias="from", description="First UTC day")] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last UTC day (inclusive)")] = None,
+) -> UsageReport:
+    """Tokens and cost per day and model; the last 30 days by default."""
+    end = end or datetime.now(UTC).date()
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="`from` is after `to`")
+    if (end - start).days >= MAX_DAYS:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"at most {MAX_DAYS} days at a time"
+        )
+    rows = await UsageStore(services.persistence.db).by_day(tenant.id, start, end)
+    days = [
+        UsageDay(
+            day=r.day,
+            model=r.model,
+            calls=r.calls,
+            input_tokens=r.input_tokens,
+            output_tokens=r.output_tokens,
+            cost_usd=r.cost_usd,
+        )
+        for r in rows
+    ]
+    return UsageReport(
+        tenant_id=tenant.id,
+        start=start,
+        end=end,
+        days=days,
+        totals=UsageTotals(
+            calls=sum(d.calls for d in days),
+            input_tokens=sum(d.input_tokens for d in days),
+            output_tokens=sum(d.output_tokens for d in days),
+            cost_usd=round(sum(d.cost_usd for d in days), 10),
+        ),
+    )

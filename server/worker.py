@@ -1,0 +1,308 @@
+"""The worker that runs queued turns.
+
+It polls the inbox for conversations with work (and is nudged by the webhook), claims
+one conversation at a time across every server process (`checkpoints.claims`), waits for
+a burst to end (the tenant's quiet window, at most `debounce_cap_seconds` after the
+burst's first message), runs one turn over the whole burst, records the outbound
+messages, sends them, and marks the turn done. Messages that arrive while a turn runs
+stay pending for the next turn. Whatever a killed process left unfinished is resumed by
+the next claimant (on start, that is this process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+
+from checkpoints.claims import ConversationClaims, open_claims
+from checkpoints.database import utc_now
+from checkpoints.inbox import QueuedConversation
+from checkpoints.records import ConversationRecord, MessageRecord, TenantRecord, TurnRecord
+from server.channels.tenant_cache import TenantCache
+from server.channels.twilio_account import TwilioAccount, twilio_account
+from server.channels.twilio_outbound import SendResult, TwilioSender
+from server.ownership import open_handoff
+from server.queued_turns import plan_turn
+from server.services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_DEBOUNCE_SECONDS = 15.0
+FAILURE_BACKOFF_SECONDS = 1.0
+STOP_GRACE_SECONDS = 10.0
+MIN_POLL_FRACTION = 0.25
+
+
+def quiet_window(tenant: TenantRecord, default: float) -> float:
+    """The tenant's `debounce_seconds` setting (else `default`), within [0, 15] s."""
+    value = tenant.settings.get("debounce_seconds", default)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = default
+    return min(max(seconds, 0.0), MAX_DEBOUNCE_SECONDS)
+
+
+def burst_due_at(first_at: datetime, last_at: datetime, quiet: float, cap: float) -> datetime:
+    """When a burst is answered: after `quiet` s of silence, at most `cap` s after it began."""
+    return min(last_at + timedelta(seconds=quiet), first_at + timedelta(seconds=max(cap, quiet)))
+
+
+class Worker:
+    """Runs queued turns until stopped; one per server process."""
+
+    def __init__(self, services: Services, claims: ConversationClaims, sender: TwilioSender):
+        self.services = services
+        self.claims = claims
+        self.sender = sender
+        self.settings = services.settings
+        self._wake = asyncio.Event()
+        self._active: dict[str, asyncio.Task[None]] = {}
+        self._retry_at: dict[str, datetime] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._tenants = TenantCache(self.settings.webhook_tenant_cache_seconds)
+
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._run(), name="atiende-worker")
+
+    def nudge(self, tenant: TenantRecord) -> None:
+        """A message of `tenant` just arrived: look for work now when its quiet window is
+        shorter than the poll interval (otherwise the next poll is soon enough)."""
+        quiet = quiet_window(tenant, self.settings.debounce_seconds)
+        if quiet < self.settings.worker_poll_seconds:
+            self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop polling; give running turns a moment, then cancel them (they resume later)."""
+        self._stopping = True
+        if self._loop_task:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        running = list(self._active.values())
+        if running:
+            _, late = await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    async def _run(self) -> None:
+        poll = self.settings.worker_poll_seconds
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            self._wake.clear()
+            began, wait = loop.time(), poll
+            try:
+                wait = await self.schedule()
+            except Exception:
+                log.exception("worker_poll_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.001, min(wait, poll)))
+            # woken early (turns finishing, messages arriving): batch them, a few per poll
+            await asyncio.sleep(max(0.0, began + poll * MIN_POLL_FRACTION - loop.time()))
+
+    async def schedule(self) -> float:
+        """Start a task for every due conversation; seconds until the next one is due."""
+        next_in = self.settings.worker_poll_seconds
+        if len(self._active) >= self.settings.worker_concurrency:
+            return next_in  # busy: a finishing turn wakes the loop
+        queued = await self.services.inbox.queued()
+        now = utc_now()
+        for item in queued:
+            if item.conversation_id in self._active:
+                continue
+            if len(self._active) >= self.settings.worker_concurrency:
+                break
+            retry_at = self._retry_at.get(item.conversation_id)
+            if retry_at and retry_at > now:
+                continue
+            if not item.unfinished:
+                tenant = await self._tenants.get(item.tenant_id, self.services.store.get_tenant)
+                if tenant is None:
+                    continue
+                due = self._due_at(tenant, item)
+                if due > now:
+                    next_in = min(next_in, (due - now).total_seconds())
+                    continue
+            self._spawn(item)
+        return next_in
+
+    def _due_at(self, tenant: TenantRecord, item: QueuedConversation) -> datetime:
+        assert item.first_at is not None and item.last_at is not None
+        quiet = quiet_window(tenant, self.settings.debounce_seconds)
+        return burst_due_at(item.first_at, item.last_at, quiet, self.settings.debounce_cap_seconds)
+
+    def _spawn(self, item: QueuedConversation) -> None:
+        task = asyncio.create_task(self._claim(item.tenant_id, item.conversation_id))
+        self._active[item.conversation_id] = task
+
+    async def _claim(self, tenant_id: str, conversation_id: str) -> None:
+        try:
+            async with self.claims.hold(conversation_id) as held:
+                if held:
+                    await self.work(tenant_id, conversation_id)
+            if held:
+                self._retry_at.pop(conversation_id, None)
+            else:  # another process has it: look again after a poll interval
+                self._retry_at[conversation_id] = utc_now() + timedelta(
+                    seconds=self.settings.worker_poll_seconds
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "turn_failed", extra={"tenant_id": tenant_id, "conversation_id": conversation_id}
+            )
+            self._retry_at[conversation_id] = utc_now() + timedelta(seconds=FAILURE_BACKOFF_SECONDS)
+        finally:
+            self._active.pop(conversation_id, None)
+            self._wake.set()
+
+    async def work(self, tenant_id: str, conversation_id: str) -> None:
+        """With the conversation claimed: finish its unfinished turn, or run a due burst."""
+        inbox, store = self.services.inbox, self.services.store
+        tenant = await self._tenants.get(tenant_id, store.get_tenant)
+        conversation = await store.get_conversation(tenant_id, conversation_id)
+        if tenant is None or conversation is None:
+            return
+        turn = await inbox.unfinished_turn(tenant_id, conversation_id)
+        inbound: list[MessageRecord] | None = None
+        if turn is not None and turn.status == "running":
+            turn = await inbox.retry_turn(turn)
+            log.info("turn_resumed", extra=_ids(turn))
+        if turn is None:
+            pending = await inbox.pending_messages(tenant_id, conversation_id)
+            if not pending or not self._burst_over(tenant, pending):
+                return
+            turn = await inbox.start_turn(tenant_id, conversation_id, [m.id for m in pending])
+            inbound = pending  # all still pending: this process holds the conversation
+        await self._complete(tenant, conversation, turn, inbound)
+
+    def _burst_over(self, tenant: TenantRecord, pending: list[MessageRecord]) -> bool:
+        first, last = pending[0].created_at, max(m.created_at for m in pending)
+        item = QueuedConversation(tenant.id, pending[0].conversation_id, first, last, False)
+        return self._due_at(tenant, item) <= utc_now()
+
+    async def _complete(
+        self,
+        tenant: TenantRecord,
+        conversation: ConversationRecord,
+        turn: TurnRecord,
+        inbound: list[MessageRecord] | None = None,
+    ) -> None:
+        inbox = self.services.inbox
+        account = twilio_account(tenant, self.settings)
+        fresh = turn.status == "running"
+        if fresh:
+            if inbound is None:
+                inbound = [
+                    m for m in await inbox.turn_messages(turn.id) if m.direction == "inbound"
+                ]
+            plan = await plan_turn(self.services, tenant, conversation, turn, inbound, utc_now())
+            # "submitting" at once: were the process killed before the send finished, the
+            # next attempt asks Twilio whether it went out before sending it again
+            status = "submitting" if account.can_send else "recorded"
+            outbound = await inbox.record_outbound(
+                turn, plan.drafts, status=status, handoff_reasons=plan.handoff_reasons
+            )
+            if plan.handoff_reasons:
+                await open_handoff(self.services, tenant, conversation.id, plan.handoff_reasons)
+            unsent = [m for m in outbound if m.status == "submitting"]
+        else:
+            unsent = await inbox.unsent(turn.id)
+        for message in unsent:
+            await self._send(tenant, conversation, message, reconcile=not fresh)
+        await inbox.finish_turn(turn.id)
+        log.info("turn_done", extra=_ids(turn))
+
+    async def _sent_earlier(
+        self,
+        tenant: TenantRecord,
+        account: TwilioAccount,
+        conversation: ConversationRecord,
+        message: MessageRecord,
+    ) -> SendResult | None:
+        """The Twilio message an interrupted attempt sent for `message`, if any: one with the
+        same body to the same customer whose SID no other recorded message has."""
+        found = await self.sender.find_sent(
+            account, conversation.address, message.body, message.created_at
+        )
+        known: set[str] = set()
+        for result in found:
+            owner = await self.services.store.get_message_by_external_id(
+                tenant.id, result.sid or ""
+            )
+            if owner is not None and owner.id != message.id:
+                known.add(result.sid or "")
+        return _unused(found, known)
+
+    async def _send(
+        self,
+        tenant: TenantRecord,
+        conversation: ConversationRecord,
+        message: MessageRecord,
+        *,
+        reconcile: bool,
+    ) -> None:
+        """Send one recorded outbound message exactly once (`reconcile`: it was recorded by an
+        earlier attempt, which may have sent it)."""
+        inbox = self.services.inbox
+        account = twilio_account(tenant, self.settings)
+        if not account.can_send:
+            await inbox.mark_failed(message.id, "no Twilio account configured")
+            return
+        if reconcile and message.status == "submitting":  # did the earlier attempt send it?
+            earlier = await self._sent_earlier(tenant, account, conversation, message)
+            if earlier is not None:
+                await inbox.mark_sent(message.id, earlier.sid or "", earlier.status)
+                return
+        if message.status == "pending":
+            await inbox.mark_submitting(message.id)
+        callback = None
+        if self.settings.public_base_url:
+            base = self.settings.public_base_url.rstrip("/")
+            callback = f"{base}/webhooks/whatsapp/{tenant.id}/status"
+        result = await self.sender.send(account, conversation.address, message.body, callback)
+        if result.sid is not None:
+            await inbox.mark_sent(message.id, result.sid, result.status)
+        else:
+            await inbox.mark_failed(message.id, result.error or "send failed")
+            log.warning(
+                "outbound_failed",
+                extra={
+                    "tenant_id": tenant.id,
+                    "conversation_id": conversation.id,
+                    "error": result.error,
+                },
+            )
+
+
+@asynccontextmanager
+async def run_worker(services: Services) -> AsyncIterator[Worker]:
+    """Start the process's worker (claims on the service database); stop it on exit."""
+    settings = services.settings
+    url = settings.database_url if settings.uses_postgres else None
+    sender = TwilioSender(settings.twilio_send_attempts, settings.twilio_retry_base_seconds)
+    try:
+        async with open_claims(url, settings.worker_concurrency) as claims:
+            worker = Worker(services, claims, sender)
+            worker.start()
+            try:
+                yield worker
+            finally:
+                await worker.stop()
+    finally:
+        await asyncio.to_thread(sender.close)
+
+
+def _unused(found: list[SendResult], known: set[str]) -> SendResult | None:
+    return next((result for result in found if result.sid not in known), None)
+
+
+def _ids(turn: TurnRecord) -> dict[str, str]:
+    return {"tenant_id": turn.tenant_id, "conversation_id": turn.conversation_id}

@@ -1,0 +1,83 @@
+"""Hybrid ranking: a weighted sum of dense, focus and BM25 scores over the candidates.
+
+Both backends collect candidates the same way (the best `candidate_depth` chunks by each
+signal, within the tenant) and score every candidate on every signal:
+- `dense`: cosine of the query and the whole chunk;
+- `focus`: best cosine of the query and the chunk's focus texts (a FAQ pair's question, or
+  the chunk's lines and sentences): a question matches the one sentence that answers it
+  better than the average of a paragraph;
+- `bm25`: the BM25 score, divided by the best BM25 score among the candidates (BM25 has no
+  fixed scale). It counts in full only for a chunk that is semantically plausible (dense
+  or focus cosine >= `LEXICAL_GATE`: "72 horas" must not answer "¿a qué hora abren?"),
+  and half when no candidate is in the query's language (a Spanish question over an
+  English knowledge base: shared words are then mostly names and numbers, and the
+  multilingual dense signals carry the match).
+
+Weighted score fusion beat RRF (any k, any weights) on the development splits of the
+retrieval evals (XQuAD-R es/en/cross-lingual, StackFAQ): RRF throws away how far ahead the
+leader of a list is. The weights below were chosen there, without per-set tuning; see
+`evals/retrieval.py` for the figures and how to reproduce them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tools.knowledge.ingestion import passage_from_payload
+from tools.knowledge.types import Passage
+
+SearchMode = Literal["hybrid", "dense", "bm25"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "bm25")
+
+DENSE_WEIGHT = 0.5
+FOCUS_WEIGHT = 1.0
+BM25_WEIGHT = 0.35
+OTHER_LANGUAGE_BM25 = 0.5  # BM25 weight factor when no candidate is in the query's language
+LEXICAL_GATE = 0.25
+MIN_CANDIDATES = 32
+
+
+@dataclass
+class Candidate:
+    """One chunk with its payload and its score on each signal (0 when it has none)."""
+
+    payload: dict[str, Any]
+    dense: float = 0.0
+    focus: float = 0.0
+    bm25: float = 0.0
+
+
+def candidate_depth(limit: int) -> int:
+    """How many chunks each signal contributes as candidates for a top-`limit` search."""
+    return max(4 * limit, MIN_CANDIDATES)
+
+
+def uses(mode: SearchMode) -> tuple[bool, bool]:
+    """(dense signals used, BM25 used) in `mode`."""
+    if mode not in SEARCH_MODES:
+        raise ValueError(f"unknown search mode {mode!r}; expected one of {SEARCH_MODES}")
+    return mode != "bm25", mode != "dense"
+
+
+def fuse(
+    candidates: list[Candidate], query_language: str, mode: SearchMode, limit: int
+) -> list[Passage]:
+    """The best `limit` passages by fused score; each passage's `score` is its dense cosine
+    (the calibrated relevance of `tools.knowledge.relevance`)."""
+    use_dense, use_bm25 = uses(mode)
+    best_bm25 = max((c.bm25 for c in candidates), default=0.0)
+    bm25_weight = BM25_WEIGHT if use_dense else 1.0
+    if all(c.payload.get("language") != query_language for c in candidates):
+        bm25_weight *= OTHER_LANGUAGE_BM25
+    scored: list[tuple[float, Passage]] = []
+    for candidate in candidates:
+        fused = 0.0
+        if use_dense:
+            fused += DENSE_WEIGHT * candidate.dense + FOCUS_WEIGHT * candidate.focus
+        if use_bm25 and best_bm25 > 0:
+            plausible = max(candidate.dense, candidate.focus) / LEXICAL_GATE if use_dense else 1.0
+            fused += bm25_weight * min(1.0, plausible) * candidate.bm25 / best_bm25
+        scored.append((fused, passage_from_payload(candidate.payload, candidate.dense)))
+    scored.sort(key=lambda item: (-item[0], -item[1]["score"]))
+    return [passage for _, passage in scored[:limit]]

@@ -17,6 +17,12 @@ log = logging.getLogger(__name__)
 
 BOT_OWNS = "bot"
 MAX_TURN_CHARS = 4096
+REASON_LABELS = {
+    "sentiment": "negative sentiment",
+    "explicit": "explicit request",
+    "fallbacks": "repeated fallbacks",
+    "loop": "repeated question",
+}
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,8 @@ class TurnResult:
 
     @property
     def reason(self) -> str | None:
-        return self.reasons[0] if self.reasons else None
+        """A readable label of the first handoff reason (`explicit` -> `explicit request`)."""
+        return REASON_LABELS.get(self.reasons[0], self.reasons[0]) if self.reasons else None
 
 
 def new_bot_messages(messages: list[Any]) -> list[AIMessage]:

@@ -100,7 +100,11 @@ def test_chat_json_answers_hours_then_hands_off(tmp_path: Path) -> None:
     greeting, hours, handoff = turns(result.stdout)
     assert greeting["handoff"] is False and greeting["reply"]
     assert "9:00" in hours["reply"] and hours["sources"] == ["horarios"] and hours["reason"] is None
-    assert handoff["handoff"] is True and handoff["reason"] == "explicit"
+    assert (
+        handoff["handoff"] is True
+        and handoff["reason"] == "explicit request"
+        and handoff["reasons"] == ["explicit"]
+    )
 
 
 def test_conversation_survives_a_restart(tmp_path: Path) -> None:
@@ -143,7 +147,7 @@ def test_chat_goes_through_the_running_server(running_server: tuple[str, Path]) 
         stdin=MUST_SHOW.encode(),
     )
     assert result.returncode == 0, result.stderr.decode()
-    assert turns(result.stdout)[2]["reason"] == "explicit"
+    assert turns(result.stdout)[2]["reason"] == "explicit request"
     key = json.loads((data_dir / "server.json").read_text())["admin_key"]
     listed = httpx.get(
         f"{url}/admin/tenants/demo/conversations", headers={"Authorization": f"Bearer {key}"}

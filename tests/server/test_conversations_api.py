@@ -22,7 +22,7 @@ def test_answers_from_the_knowledge_base_then_hands_off(
     assert "9:00" in hours["reply"] and hours["sources"] == ["horarios"]
     assert hours["handoff"] is False
     handoff = say(client, admin, "quiero hablar con un humano")
-    assert handoff["handoff"] is True and handoff["reason"] == "explicit"
+    assert handoff["handoff"] is True and handoff["reason"] == "explicit request"
     assert handoff["status"] == "pending"
     silent = say(client, admin, "¿hola? ¿alguien?")
     assert silent["reply"] == "" and silent["status"] == "pending"

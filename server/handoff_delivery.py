@@ -19,6 +19,7 @@ from typing import Any
 from checkpoints.inbox import Inbox
 from checkpoints.records import ConversationRecord, MessageRecord, TenantRecord
 from config.settings import Settings
+from server.channels.delivery import send_recorded
 from server.channels.split import split_message
 from server.channels.twilio_account import twilio_account
 from server.channels.twilio_outbound import TwilioSender
@@ -92,26 +93,10 @@ async def send_to_customer(
         records.append(record)
     if not sends:
         return records
-    callback = None
-    if services.settings.public_base_url:
-        base = services.settings.public_base_url.rstrip("/")
-        callback = f"{base}/webhooks/whatsapp/{tenant.id}/status"
     sender = sender_for(services.settings)
     for record in records:
         await inbox.mark_submitting(record.id)
-        result = await sender.send(account, conversation.address, record.body, callback)
-        if result.sid is not None:
-            await inbox.mark_sent(record.id, result.sid, result.status)
-        else:
-            await inbox.mark_failed(record.id, result.error or "send failed")
-            log.warning(
-                "outbound_failed",
-                extra={
-                    "tenant_id": tenant.id,
-                    "conversation_id": conversation.id,
-                    "error": result.error,
-                },
-            )
+        await send_recorded(inbox, sender, account, services.settings, conversation, record)
     sent = await store.list_messages(tenant.id, conversation.id, after_id=records[0].id - 1)
     by_id = {m.id: m for m in sent}
     return [by_id.get(r.id, r) for r in records]

@@ -22,6 +22,7 @@ from checkpoints.claims import ConversationClaims, open_claims
 from checkpoints.database import utc_now
 from checkpoints.inbox import QueuedConversation
 from checkpoints.records import ConversationRecord, MessageRecord, TenantRecord, TurnRecord
+from server.channels.delivery import send_recorded
 from server.channels.tenant_cache import TenantCache
 from server.channels.twilio_account import TwilioAccount, twilio_account
 from server.channels.twilio_outbound import SendResult, TwilioSender
@@ -263,23 +264,7 @@ class Worker:
                 return
         if message.status == "pending":
             await inbox.mark_submitting(message.id)
-        callback = None
-        if self.settings.public_base_url:
-            base = self.settings.public_base_url.rstrip("/")
-            callback = f"{base}/webhooks/whatsapp/{tenant.id}/status"
-        result = await self.sender.send(account, conversation.address, message.body, callback)
-        if result.sid is not None:
-            await inbox.mark_sent(message.id, result.sid, result.status)
-        else:
-            await inbox.mark_failed(message.id, result.error or "send failed")
-            log.warning(
-                "outbound_failed",
-                extra={
-                    "tenant_id": tenant.id,
-                    "conversation_id": conversation.id,
-                    "error": result.error,
-                },
-            )
+        await send_recorded(inbox, self.sender, account, self.settings, conversation, message)
 
 
 @asynccontextmanager

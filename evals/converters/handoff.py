@@ -16,9 +16,11 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal, TypedDict
+
+from evals.converters.jsonl import write_jsonl
 
 Split = Literal["dev", "test"]
 
@@ -100,17 +102,6 @@ def examples(source: str, data_dir: Path, split: Split = "dev") -> Iterator[Hand
     if source == "nlupp":
         return nlupp_examples(data_dir)
     raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
-
-
-def write_jsonl(rows: Iterable[HandoffExample], out: Path) -> int:
-    """Write one JSON object per line; returns how many."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with out.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count += 1
-    return count
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypedDict
 
+from evals.converters.jsonl import write_jsonl
 from tools.knowledge.chunking import faq_markdown
 
 SOURCES = ("xquad-es", "xquad-en", "xquad-cross", "stackfaq")
@@ -113,17 +114,6 @@ def convert(source: str, data_dir: Path) -> tuple[list[EvalDocument], list[EvalQ
     if source == "stackfaq":
         return stackfaq(data_dir)
     raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
-
-
-def write_jsonl(rows: Iterable[EvalDocument | EvalQuery], out: Path) -> int:
-    """Write one JSON object per line; returns how many."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with out.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count += 1
-    return count
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal, TypedDict
+
+from evals.converters.jsonl import write_jsonl
 
 Label = Literal["negative", "neutral", "positive"]
 Split = Literal["dev", "train", "val", "test"]
@@ -114,17 +115,6 @@ def examples(
     if source == "airline":
         return airline_examples(data_dir, min_confidence)
     raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
-
-
-def write_jsonl(rows: Iterator[SentimentExample], out: Path) -> int:
-    """Write one JSON object per line; returns how many."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with out.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count += 1
-    return count
 
 
 def main(argv: Sequence[str] | None = None) -> int:

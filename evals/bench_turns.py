@@ -113,9 +113,13 @@ class CountingTwilio:
 
 async def create_tenant(session: aiohttp.ClientSession, server: RunningBenchServer) -> None:
     """The bench tenant: a small shop's documents, no welcome, handoff triggers off (so
-    every message gets an answer whatever the stubs make of it)."""
+    every message gets an answer whatever the stubs make of it). One left by an earlier run
+    on the same database is deleted first, so every run starts from no conversations."""
     headers = {"Authorization": f"Bearer {server.admin_key}"}
     base = f"{server.url}/admin/tenants"
+    async with session.delete(f"{base}/{BENCH_TENANT['id']}", headers=headers) as response:
+        if response.status not in (204, 404):
+            raise RuntimeError(f"removing an earlier bench tenant: {await response.text()}")
     async with session.post(base, json=BENCH_TENANT, headers=headers) as response:
         if response.status != 201:
             raise RuntimeError(f"creating the bench tenant: {await response.text()}")

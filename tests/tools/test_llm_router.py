@@ -257,3 +257,20 @@ async def test_shipped_router_settings_work_with_litellm(
     finally:
         await llm.close_llm_clients()
         get_settings.cache_clear()
+
+
+async def test_warm_up_without_credentials_logs_instead_of_failing_the_start(
+    tmp_path, caplog, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from config.settings import Settings
+    from tools.llm import warm_up_llm
+
+    config = tmp_path / "litellm.yaml"
+    config.write_text(
+        "model_list:\n  - model_name: responder\n    litellm_params:\n"
+        "      model: openai/gpt-4o-mini\n      api_key: os.environ/ATIENDE_TEST_MISSING_KEY\n"
+    )
+    monkeypatch.delenv("ATIENDE_TEST_MISSING_KEY", raising=False)
+    settings = Settings(_env_file=None, llm_mode="llm", litellm_config=config)  # type: ignore[call-arg]
+    await warm_up_llm(settings)
+    assert "llm_router_unavailable" in caplog.text

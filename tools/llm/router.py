@@ -77,8 +77,12 @@ async def arouter_for(config_path: str) -> Any:
 async def warm_up_llm(settings: Settings | None = None) -> None:
     """Build the router now (server start) rather than on the first customer turn."""
     settings = settings or get_settings()
-    if llm_enabled(settings):
+    if not llm_enabled(settings):
+        return
+    try:
         await arouter_for(str(settings.litellm_config))
+    except RuntimeError as error:  # turns will apologise and offer a person; say why now
+        log.error("llm_router_unavailable", extra={"error": str(error)})
 
 
 async def close_llm_clients() -> None:

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from fakes.twilio_server import FakeTwilio
 from psycopg.rows import dict_row
-from twilio_support import ServerProcess, form, server_env, wait_until
+from twilio_support import ADMIN_KEY, ServerProcess, form, server_env, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 HOOK = "/webhooks/whatsapp/demo"
@@ -53,10 +54,22 @@ def servers(tmp_path: Path) -> Iterator[list[ServerProcess]]:
 def test_two_worker_processes_never_interleave_on_one_conversation(
     fresh_postgres_url: str, twilio: FakeTwilio, tmp_path: Path, servers: list[ServerProcess]
 ) -> None:
-    env = server_env(fresh_postgres_url, twilio, DEBOUNCE_SECONDS="0.05")
+    env = server_env(
+        fresh_postgres_url, twilio, DEBOUNCE_SECONDS="0.05", WEBHOOK_TENANT_CACHE_SECONDS="0"
+    )
     twilio.delay = 0.05  # turns that take a while, so both workers see work at once
     for name in ("a", "b"):
         servers.append(ServerProcess(tmp_path / f"data-{name}", env).start())
+    # Every turn must be answered here: no handoff may silence the later turns, whatever
+    # the bursts' grouping makes of "pregunta N" (fallbacks in a row, a repeated question).
+    never = {"max_fallbacks": 20, "loop_similarity": 1.0, "sentiment_threshold": -1.0}
+    patched = httpx.patch(
+        f"{servers[0].url}/admin/tenants/demo",
+        json={"handoff": never},
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        timeout=10,
+    )
+    assert patched.status_code == 200, patched.text
     for i in range(16):
         target = servers[i % 2]
         assert (

@@ -274,12 +274,7 @@ class HandoffStore:
         (for the idle release). Raises `NotHandedOver`, `ConversationNotFound`.
         """
         async with self.db.transaction() as session:
-            status = await _locked_status(session, tenant_id, conversation_id)
-            if status not in OPEN_STATUSES:
-                raise NotHandedOver(conversation_id, status)
-            handoff = await _open_handoff(session, tenant_id, conversation_id)
-            if handoff is None:
-                handoff = await _adopt(session, tenant_id, conversation_id)
+            status, handoff = await _locked_handoff(session, tenant_id, conversation_id)
             if expected is not None and (
                 handoff.id != expected.id or handoff.agent_active_at != expected.agent_active_at
             ):
@@ -520,6 +515,20 @@ async def _locked_status(session: Session, tenant_id: str, conversation_id: str)
     return str(row["status"])
 
 
+async def _locked_handoff(
+    session: Session, tenant_id: str, conversation_id: str
+) -> tuple[str, HandoffRecord]:
+    """The handed-over conversation's status (row locked) and its open handoff, adopting a
+    handoff a turn left unrecorded. Raises `NotHandedOver`, `ConversationNotFound`."""
+    status = await _locked_status(session, tenant_id, conversation_id)
+    if status not in OPEN_STATUSES:
+        raise NotHandedOver(conversation_id, status)
+    handoff = await _open_handoff(session, tenant_id, conversation_id)
+    if handoff is None:
+        handoff = await _adopt(session, tenant_id, conversation_id)
+    return status, handoff
+
+
 async def _open_handoff(
     session: Session, tenant_id: str, conversation_id: str
 ) -> HandoffRecord | None:
@@ -573,12 +582,7 @@ async def _take(
     force: bool,
     why: str,
 ) -> Transition:
-    status = await _locked_status(session, tenant_id, conversation_id)
-    if status not in OPEN_STATUSES:
-        raise NotHandedOver(conversation_id, status)
-    handoff = await _open_handoff(session, tenant_id, conversation_id)
-    if handoff is None:
-        handoff = await _adopt(session, tenant_id, conversation_id)
+    status, handoff = await _locked_handoff(session, tenant_id, conversation_id)
     previous = handoff.agent if status == "human" else None
     if previous and previous != agent and not force:
         raise AssignedElsewhere(conversation_id, previous)

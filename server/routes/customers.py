@@ -100,12 +100,4 @@ async def erase(
         erased = await erase_customer(services, tenant.id, customer, channel)
     except CustomerNotFound:
         raise _not_found(customer) from None
-    return ErasureOut(
-        tenant_id=erased.tenant_id,
-        customer=erased.customer,
-        conversations=erased.conversations,
-        threads=erased.threads,
-        messages=erased.messages,
-        memory_items=erased.memory_items,
-        knowledge_chunks=erased.knowledge_chunks,
-    )
+    return ErasureOut.model_validate(erased, from_attributes=True)

@@ -12,9 +12,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from checkpoints.database import utc_now
 from checkpoints.handoffs import (
     AssignedElsewhere,
-    HandoffEvent,
-    HandoffNotification,
-    HandoffRecord,
     NotHandedOver,
     Transition,
 )
@@ -63,6 +60,7 @@ class ReleaseIn(BaseModel):
 
 
 class NotificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     event: str
     status: str
     attempts: int
@@ -114,6 +112,7 @@ class AgentMessageOut(OwnershipOut):
 
 
 class HandoffRecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: int
     reasons: list[str]
     sentiment: float | None
@@ -126,6 +125,7 @@ class HandoffRecordOut(BaseModel):
 
 
 class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     kind: str
     from_status: str | None
     to_status: str | None
@@ -141,42 +141,6 @@ class OwnershipHistory(BaseModel):
     events: list[EventOut]
     """Every change of owner (who, why, when) and every notification outcome."""
     notifications: list[NotificationOut]
-
-
-def _notification_out(notification: HandoffNotification) -> NotificationOut:
-    return NotificationOut(
-        event=notification.event,
-        status=notification.status,
-        attempts=notification.attempts,
-        error=notification.error,
-        created_at=notification.created_at,
-        sent_at=notification.sent_at,
-    )
-
-
-def _record_out(handoff: HandoffRecord) -> HandoffRecordOut:
-    return HandoffRecordOut(
-        id=handoff.id,
-        reasons=list(handoff.reasons),
-        sentiment=handoff.sentiment,
-        agent=handoff.agent,
-        opened_at=handoff.opened_at,
-        assigned_at=handoff.assigned_at,
-        reminded_at=handoff.reminded_at,
-        ended_at=handoff.ended_at,
-        end_reason=handoff.end_reason,
-    )
-
-
-def _event_out(event: HandoffEvent) -> EventOut:
-    return EventOut(
-        kind=event.kind,
-        from_status=event.from_status,
-        to_status=event.to_status,
-        actor=event.actor,
-        reason=event.reason,
-        created_at=event.created_at,
-    )
 
 
 def _ownership_out(conversation_id: str, transition: Transition) -> OwnershipOut:
@@ -254,7 +218,9 @@ async def list_handoffs(
                 agent=handoff.agent if conversation.status == "human" else None,
                 opened_at=handoff.opened_at,
                 assigned_at=handoff.assigned_at,
-                notification=_notification_out(notifications[-1]) if notifications else None,
+                notification=NotificationOut.model_validate(notifications[-1])
+                if notifications
+                else None,
             )
         )
     return HandoffList(handoffs=items)
@@ -272,10 +238,14 @@ async def ownership_history(
     return OwnershipHistory(
         conversation_id=conversation.id,
         status=conversation.status,
-        handoffs=[_record_out(h) for h in await store.history(tenant.id, conversation.id)],
-        events=[_event_out(e) for e in await store.events(tenant.id, conversation.id)],
+        handoffs=[
+            HandoffRecordOut.model_validate(h)
+            for h in await store.history(tenant.id, conversation.id)
+        ],
+        events=[EventOut.model_validate(e) for e in await store.events(tenant.id, conversation.id)],
         notifications=[
-            _notification_out(n) for n in await store.notifications(tenant.id, conversation.id)
+            NotificationOut.model_validate(n)
+            for n in await store.notifications(tenant.id, conversation.id)
         ],
     )
 

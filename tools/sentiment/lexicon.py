@@ -10,6 +10,7 @@ valence a word takes after a negation when that is not simply its opposite ("no 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,25 +20,41 @@ from tools.sentiment.text import fold
 
 MIN_PREFIX = 4
 
+_SUPERLATIVE_STEMS = (("bil", "ble"), ("c", "z"), ("gu", "go"), ("qu", "co"))
+"""Spelling changes before "-ísimo": amabilísimo, felicísimo, larguísimo, poquísimo."""
+
 
 def _spanish_variants(word: str) -> Iterable[tuple[str, float]]:
     """Base forms of a Spanish word with the extra magnitude its suffix carries."""
     for suffix in ("isimos", "isimas", "isimo", "isima"):
-        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+        if word.endswith(suffix) and len(word) > len(suffix) + 1:
             stem = word[: -len(suffix)]
             yield stem + "o", 0.5
             yield stem + "e", 0.5
             yield stem, 0.5
+            for spelled, base in _SUPERLATIVE_STEMS:  # "amabil" -> "amable", "felic" -> "feliz"
+                if stem.endswith(spelled):
+                    yield stem[: -len(spelled)] + base, 0.5
     if word.endswith("s"):
         yield word[:-1], 0.0
         if word.endswith("es"):
             yield word[:-2], 0.0
         if word.endswith("as"):
             yield word[:-2] + "o", 0.0
+    if word.endswith("mente") and len(word) > 8:  # "felizmente", "rapidamente" -> "rapido"
+        yield word[:-5], 0.0
+        if word.endswith("amente"):
+            yield word[:-6] + "o", 0.0
     if word.endswith("a"):
         yield word[:-1] + "o", 0.0
-    # Diminutives: "lindita" -> "linda"/"lindo", "pobrecito" -> "pobre", "poquito" -> "poco".
     stem = word[:-1] if word.endswith("s") else word
+    # Augmentatives add weight: "besazo" -> "beso", "abrazote" -> "abrazo", "grandote".
+    for suffix in ("azo", "aza", "ote", "ota"):
+        if stem.endswith(suffix) and len(stem) > len(suffix) + 2:
+            root = stem[: -len(suffix)]
+            for ending in ("o", "a", "e"):
+                yield root + ending, 0.5
+    # Diminutives: "lindita" -> "linda"/"lindo", "pobrecito" -> "pobre", "poquito" -> "poco".
     for suffix, endings in (
         ("cito", ("", "e")),
         ("cita", ("", "e")),
@@ -144,7 +161,7 @@ class Lexicon:
         for base, extra in VARIANTS[self.language](word):
             value = self.words.get(base)
             if value is not None:
-                return value + extra if value > 0 else value - extra
+                return value + math.copysign(extra, value) if value else value
         for end in range(len(word), MIN_PREFIX - 1, -1):
             value = self.prefixes.get(word[:end])
             if value is not None:

@@ -14,8 +14,9 @@ NEGATED_NEGATIVE_SCALAR = -0.3
 """Multiplier of a negated negative word: "not bad" is only faintly positive, and in
 complaints a negated problem word rarely turns into praise ("I don't know why it's late")."""
 
-NEGATION_WINDOW = 3
-"""How many preceding words (clitics and auxiliaries not counted) a negation reaches."""
+NEGATION_WINDOW = 2
+"""How many preceding words (clitics, auxiliaries and copulas not counted) a negation reaches:
+"no es tan bueno", "I don't really like it", but not "no soy famoso, lugar recomendable"."""
 
 BOOST = 0.293
 """Magnitude added by an intensifier directly before a sentiment word."""
@@ -47,16 +48,25 @@ NEGATORS = _words(
 )
 """Words that negate what follows; also any word ending in "n't"."""
 
-NOT_A_NEGATION_AFTER = frozenset({"solo", "solamente", "only", "just", "sure"})
-"""`no solo` / `not only` / `not just` / `not sure` do not negate the next words."""
+NEGATING_PAIRS = frozenset(
+    {("falta", "de"), ("ausencia", "de"), ("carece", "de"), ("lack", "of"), ("absence", "of")}
+)
+"""Two words that negate what follows ("falta de respeto", "lack of support")."""
+
+NOT_A_NEGATION_AFTER = frozenset({"solo", "solamente", "only", "just", "sure", "but"})
+"""`no solo` / `not only` / `not just` / `not sure` / `nothing but` do not negate the next
+words."""
 
 CLITICS = _words(
     """
     me te se lo la le les los las nos os ha han he has hemos habia habian hubo ya
-    a to be been have has had it is was do does did i
+    es son era eran fue fueron sea sean ser soy eres somos esta estan estaba estaban estoy estas
+    estar estado sido
+    a to be been have has had it is was do does did i am are were it's that's
     """
 )
-"""Skipped when counting a negation's or an intensifier's distance ("no me lo han enviado")."""
+"""Skipped when counting a negation's or an intensifier's distance ("no me lo han enviado",
+"no es tan bueno"): clitics, auxiliaries and copulas."""
 
 BOOSTERS: dict[str, float] = {
     # Spanish
@@ -153,6 +163,9 @@ concessive ones, which instead weaken their own clause ("aunque tardó, me encan
 
 CONCESSIVE = frozenset({"aunque", "although", "though"})
 
+ONLY_BEFORE_BUT = frozenset({"nothing", "anything", "none"})
+""""nothing but the best": here "but" means "only", not a contrast."""
+
 ABBREVIATIONS: dict[str, str] = {
     # Spanish chat spelling
     "q": "que",
@@ -207,6 +220,18 @@ ABBREVIATIONS: dict[str, str] = {
     "im": "i'm",
 }
 
+WANT_FORMS = frozenset({"quiero", "queremos", "quiere", "quieren", "queria", "queriamos"})
+"""Forms of "querer" that mean "want" before an infinitive ("te queremos contar")."""
+
+FALSE_FRIENDS = _words(
+    """
+    sin once red pie come dice fin son sale dire die mad inferior grave graves tos urge
+    ira ups amo dale crack cracks rico rica bella barbara hospital champions shock penalty wars
+    """
+)
+"""Never looked up in the other language's lexicon: Spanish "sin", "diré", "amo" are not English
+"sin", "dire", "ammo"; English "IRA", "UPS", "Dale" are not Spanish "ira", "ups", "dale"."""
+
 LAUGH_TOKEN = "jaja"
 """Laughter ("jajaja", "jejeje", "hahaha", "lol", "xD") is normalised to this token."""
 
@@ -214,9 +239,12 @@ NUMBER_WORDS = _words(
     """
     dos tres cuatro cinco seis siete ocho nueve diez varias varios muchas muchos mil
     two three four five six seven eight nine ten several many multiple
+    tercera cuarta quinta sexta decima enesima milesima
+    third fourth fifth sixth tenth hundredth millionth umpteenth nth
     """
 )
-"""Stand for "#" in lexicon phrases ("ya van # veces")."""
+"""Stand for "#" in lexicon phrases ("ya van # veces", "for the # time"), as do numerals
+("3", "5th", "10a")."""
 
 EMOJI: dict[str, float] = {
     # negative
@@ -368,12 +396,25 @@ EMOTICONS: dict[str, float] = {
     "<3": 2.5,
     "^^": 1.5,
     "^_^": 1.5,
+    "^-^": 1.5,
+    "^.^": 1.5,
+    ":3": 1.5,
+    ":*": 2.0,
+    ":-*": 2.0,
+    "*_*": 2.0,
+    ":v": 1.0,
+    ":,)": 1.0,
     ":(": -2.0,
     ":-(": -2.0,
     ":((": -2.5,
     "):": -2.0,
     "=(": -2.0,
     ":'(": -2.5,
+    ":,(": -2.5,
+    ";(": -2.0,
+    "t_t": -2.0,
+    "t.t": -2.0,
+    ":s": -1.0,
     ":c": -2.0,
     "d:": -2.0,
     ":/": -1.0,

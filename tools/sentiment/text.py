@@ -15,7 +15,7 @@ _FOLD = str.maketrans("áéíóúàèìòùâêîôûäëïöüñç’", "aeioua
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|[\ufe0f\u200d\U0001f3fb-\U0001f3ff]")
 _EMOTICON = "|".join(re.escape(e) for e in sorted(EMOTICONS, key=len, reverse=True))
 _TOKEN = re.compile(
-    rf"(?P<emoticon>(?<!\w)(?:{_EMOTICON})(?!\w))"
+    rf"(?P<emoticon>(?:(?<!\w)|(?<=[^\W\d_])(?=[:;=]))(?:{_EMOTICON})(?!\w))"  # also "can't:("
     r"|(?P<word>[^\W_]+(?:['’][^\W\d_]+)*)"
     r"|(?P<punct>[!?¡¿.,;:…]+)"
     r"|(?P<other>\S)",
@@ -23,7 +23,7 @@ _TOKEN = re.compile(
 )
 _TRIPLE = re.compile(r"(.)\1{2,}")
 _LAUGH = re.compile(
-    r"^(?:(?:j+[aeiou]+){2,}j*|(?:h+a+){2,}h*|(?:h+e+){2,}h*|jaa+|lo+l|lmf?a+o+|rofl|xd+)$"
+    r"^(?:a?(?:j+[aeious]+){2,}j*|a?(?:h+a+){2,}h*|(?:h+e+){2,}h*|jaa+|lo+l|lmf?a+o+|rofl|xd+)$"
 )
 
 

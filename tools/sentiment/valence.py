@@ -20,17 +20,22 @@ from tools.sentiment.rules import (
     CONCESSIVE,
     CONTRAST,
     ELONGATION_BOOST,
+    FALSE_FRIENDS,
     LAUGH_TOKEN,
     NEGATED_NEGATIVE_SCALAR,
+    NEGATING_PAIRS,
     NEGATION_SCALAR,
     NEGATION_WINDOW,
     NEGATORS,
     NOT_A_NEGATION_AFTER,
     NUMBER_WORDS,
+    ONLY_BEFORE_BUT,
+    WANT_FORMS,
 )
 from tools.sentiment.text import Token
 
 LAUGH_VALENCE = 1.0
+DISMAY_VALENCE = -1.5
 WINDOW_DECAY = (1.0, 0.95, 0.9)
 QUESTION_DAMPING = 0.5
 CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
@@ -38,8 +43,6 @@ DISCOURSE_MARKERS = frozenset({"bueno", "bien", "pues", "vale", "well", "ok", "o
 CONNECTIVES = frozenset(
     {"y", "pero", "pues", "ah", "oh", "eh", "ahm", "mm", "and", "but", "so", "um"}
 )
-FALSE_FRIENDS = frozenset({"sin", "once", "red", "pie", "come", "dice", "fin", "son", "sale"})
-"""Never looked up in the other language's lexicon (Spanish "sin" is not English "sin")."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def _matches(token: Token, word: str) -> bool:
     if token.kind != "word":
         return False
     return token.norm == word or (
-        word == "#" and (token.norm.isdigit() or token.norm in NUMBER_WORDS)
+        word == "#" and (token.norm[:1].isdigit() or token.norm in NUMBER_WORDS)
     )
 
 
@@ -92,6 +95,32 @@ def _negates(tokens: list[Token], j: int) -> bool:
         return False
     following = tokens[j + 1]
     return not (following.kind == "word" and following.norm in NOT_A_NEGATION_AFTER)
+
+
+UNNEGATABLE = NEGATORS | {LAUGH_TOKEN}
+"""Laughter, and phrases that carry their own negation ("not ok", "no sirve para nada"), keep
+their valence after an earlier negation ("no, this is not ok")."""
+
+
+def _wants_to(tokens: list[Token], i: int) -> bool:
+    """ "te quiero" is love, but "te quiero decir" only wants to say something."""
+    following = tokens[i + 1] if i + 1 < len(tokens) else None
+    return (
+        tokens[i].norm in WANT_FORMS
+        and following is not None
+        and following.kind == "word"
+        and following.norm.endswith(("ar", "er", "ir"))
+    )
+
+
+def _is_dismay(tokens: list[Token], i: int) -> bool:
+    """A drawn-out "nooo" standing alone ("nooo 😭", "Noooo, ...") voices dismay."""
+    token = tokens[i]
+    return (
+        token.norm == "no"
+        and token.elongated
+        and (i + 1 == len(tokens) or tokens[i + 1].kind != "word")
+    )
 
 
 def _opens_clause(tokens: list[Token], i: int) -> bool:
@@ -145,7 +174,7 @@ def _context(
             pair = (tokens[j - 1].norm if j else "", word)
             if pair in BOOSTER_PHRASES:
                 boost += BOOSTER_PHRASES[pair] * decay
-            elif _negates(tokens, j):
+            elif _negates(tokens, j) or pair in NEGATING_PAIRS:
                 negated = True  # also inside a phrase: "ya no" + "te quiero"
             elif word in BOOSTERS and not base[j] and not consumed[j]:
                 boost += BOOSTERS[word] * decay
@@ -155,7 +184,13 @@ def _context(
 
 def _apply_contrast(tokens: list[Token], values: list[float]) -> None:
     """VADER's "but" rule; "aunque"/"although" weakens its own clause instead."""
-    pivots = [i for i, t in enumerate(tokens) if t.norm in CONTRAST and t.norm not in CONCESSIVE]
+    pivots = [
+        i
+        for i, t in enumerate(tokens)
+        if t.norm in CONTRAST
+        and t.norm not in CONCESSIVE
+        and not (i and tokens[i - 1].norm in ONLY_BEFORE_BUT)
+    ]
     if pivots:
         for i in range(len(values)):
             values[i] *= CONTRAST_BEFORE if i < pivots[-1] else CONTRAST_AFTER
@@ -195,12 +230,16 @@ def valences(tokens: list[Token], lexicons: Lexicons, shouting: bool) -> list[fl
             phrase = lexicons.phrase(tokens, i)
             if phrase:
                 length, base[i] = phrase
+                if _wants_to(tokens, i + length - 1):
+                    base[i] = 0.0
                 consumed[i + 1 : i + length] = [True] * (length - 1)
                 i += length
                 continue
             if token.norm not in NEGATORS:
                 base[i] = lexicons.base(token.norm)
                 negatable[i] = lexicons.negated(token.norm) is not None
+            elif _is_dismay(tokens, i):
+                base[i] = DISMAY_VALENCE
         i += 1
     for i in range(count):
         if base[i] and not consumed[i] and _only_modifies(tokens, base, i):
@@ -218,7 +257,7 @@ def valences(tokens: list[Token], lexicons: Lexicons, shouting: bool) -> list[fl
             boost += CAPS_BOOST if token.caps and not shouting else 0.0
             boost += ELONGATION_BOOST if token.elongated else 0.0
             value = math.copysign(max(abs(value) + boost, 0.1), value)
-        if negated and token.kind == "word" and token.norm != LAUGH_TOKEN:
+        if negated and token.kind == "word" and token.norm not in UNNEGATABLE:
             listed = lexicons.negated(token.norm)
             if listed is not None:
                 value = listed

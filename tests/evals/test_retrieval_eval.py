@@ -12,6 +12,7 @@ from evals import bench_retrieval, retrieval
 from evals.converters import retrieval as converter
 from evals.retrieval import (
     EvalQuery,
+    half_of,
     percentile,
     ranked_documents,
     read_documents,
@@ -145,6 +146,19 @@ def test_metrics_of_one_ranking() -> None:
     assert percentile([float(i) for i in range(1, 101)], 0.95) == 95.0
 
 
+def test_halves_split_queries_by_document_group() -> None:
+    queries = [
+        EvalQuery(f"q{i}", frozenset({doc}))
+        for i, doc in enumerate(["Oxygen/0", "Oxygen/3", "Amazon/1", "Rhine/0", "faq-001"])
+    ]
+    first, second = half_of(queries, 0), half_of(queries, 1)
+    # groups sorted: Amazon, Oxygen, Rhine, faq-001 -> halves {Amazon, Rhine}, {Oxygen, faq-001}
+    assert [q.query for q in first] == ["q2", "q3"]
+    assert [q.query for q in second] == ["q0", "q1", "q4"]
+    with pytest.raises(ValueError, match="half"):
+        half_of(queries, 2)
+
+
 def test_bad_input_files_name_the_line(tmp_path: Path) -> None:
     bad_docs = write(tmp_path / "d.jsonl", [{"id": "a", "text": "x"}, {"id": "a", "text": "y"}])
     with pytest.raises(ValueError, match=r"d.jsonl:2: duplicate id 'a'"):
@@ -212,7 +226,9 @@ def test_main_prints_a_table_then_json_last(
     lines = capsys.readouterr().out.strip().splitlines()
     figures = json.loads(lines[-1])
     assert {"recall@1", "recall@5", "mrr@10", "p50_ms", "p95_ms", "n"} <= figures.keys()
-    assert figures["mode"] == "dense" and figures["k"] == 5
+    assert figures["mode"] == "dense" and figures["k"] == 5 and figures["half"] is None
+    assert cli.main(["eval", "retrieval", *args, "--half", "1"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["n"] == 2
     assert any(line.startswith("recall@1") for line in lines[:-1])
     assert (
         retrieval.main(["--docs", str(tmp_path / "missing.jsonl"), "--queries", str(queries)]) == 2

@@ -1,4 +1,4 @@
-"""Hybrid fusion: weighted dense + focus + normalised BM25, gated, language-aware, modes."""
+"""Hybrid fusion: weighted dense + focus + normalised BM25, gated, coverage-scaled, modes."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from tools.knowledge.fusion import (
 
 
 def candidate(
-    name: str, dense: float, focus: float, bm25: float, language: str = "es"
+    name: str, dense: float, focus: float, bm25: float, coverage: float = 1.0
 ) -> Candidate:
-    payload = {"document_id": name, "title": name, "chunk": 0, "text": name, "language": language}
-    return Candidate(payload, dense=dense, focus=focus, bm25=bm25)
+    payload = {"document_id": name, "title": name, "chunk": 0, "text": name, "language": "es"}
+    return Candidate(payload, dense=dense, focus=focus, bm25=bm25, coverage=coverage)
 
 
 def ids(passages: list) -> list[str]:
@@ -29,11 +29,11 @@ def ids(passages: list) -> list[str]:
 def test_weighted_sum_with_bm25_relative_to_the_best_candidate() -> None:
     a = candidate("a", dense=0.40, focus=0.50, bm25=2.0)
     b = candidate("b", dense=0.45, focus=0.55, bm25=20.0)
-    c = candidate("c", dense=0.60, focus=0.60, bm25=0.0)
-    # a: .2+.5+.035 = .735; b: .225+.55+.35 = 1.125; c: .3+.6 = .9
-    assert ids(fuse([a, b, c], "es", "hybrid", 3)) == ["b", "c", "a"]
-    assert pytest.approx(1.125) == DENSE_WEIGHT * 0.45 + FOCUS_WEIGHT * 0.55 + BM25_WEIGHT
-    passages = fuse([a, b, c], "es", "hybrid", 2)
+    c = candidate("c", dense=0.60, focus=0.65, bm25=0.0, coverage=0.0)
+    # a: .2+.5+.05 = .75; b: .225+.55+.5 = 1.275; c: .3+.65 = .95
+    assert ids(fuse([a, b, c], "hybrid", 3)) == ["b", "c", "a"]
+    assert pytest.approx(1.275) == DENSE_WEIGHT * 0.45 + FOCUS_WEIGHT * 0.55 + BM25_WEIGHT
+    passages = fuse([a, b, c], "hybrid", 2)
     assert [p["score"] for p in passages] == [0.45, 0.60]  # the score is the dense cosine
 
 
@@ -41,35 +41,34 @@ def test_lexical_evidence_counts_in_full_only_for_plausible_chunks() -> None:
     # "72 horas" matches "¿a qué hora abren?" by its words alone
     lexical_only = candidate("facturacion", dense=0.06, focus=0.12, bm25=9.0)
     answer = candidate("horarios", dense=0.36, focus=0.31, bm25=0.0)
-    assert ids(fuse([lexical_only, answer], "es", "hybrid", 2)) == ["horarios", "facturacion"]
+    assert ids(fuse([lexical_only, answer], "hybrid", 2)) == ["horarios", "facturacion"]
     plausible = candidate("p", dense=LEXICAL_GATE, focus=0.0, bm25=9.0)
     halfway = candidate("h", dense=LEXICAL_GATE / 2, focus=0.0, bm25=9.0)
-    fused = {
-        p["document_id"]: i for i, p in enumerate(fuse([plausible, halfway], "es", "hybrid", 2))
-    }
+    fused = {p["document_id"]: i for i, p in enumerate(fuse([plausible, halfway], "hybrid", 2))}
     assert fused == {"p": 0, "h": 1}
 
 
-def test_bm25_counts_half_when_nothing_is_in_the_query_language() -> None:
-    lexical = candidate("lexical", dense=0.30, focus=0.30, bm25=10.0, language="en")
-    semantic = candidate("semantic", dense=0.34, focus=0.40, bm25=0.0, language="en")
-    # same language: .15+.3+.35 = .8 > .17+.4 = .57; other language: .15+.3+.175 = .625 > .57
-    assert ids(fuse([lexical, semantic], "en", "hybrid", 2)) == ["lexical", "semantic"]
-    semantic = candidate("semantic", dense=0.40, focus=0.45, bm25=0.0, language="en")  # .65
-    assert ids(fuse([lexical, semantic], "en", "hybrid", 2)) == ["lexical", "semantic"]
-    assert ids(fuse([lexical, semantic], "es", "hybrid", 2)) == ["semantic", "lexical"]
-    mixed = candidate("mixed", dense=0.0, focus=0.0, bm25=0.0, language="es")
-    assert ids(fuse([lexical, semantic, mixed], "es", "hybrid", 1)) == ["lexical"]
+def test_bm25_counts_as_much_as_the_best_candidate_covers_the_question() -> None:
+    def ranking(coverage: float) -> list[str]:
+        lexical = candidate("lexical", dense=0.30, focus=0.30, bm25=10.0, coverage=coverage)
+        semantic = candidate("semantic", dense=0.34, focus=0.45, bm25=0.0, coverage=0.0)
+        return ids(fuse([lexical, semantic], "hybrid", 2))
+
+    # .15+.3+.5*coverage against .17+.45 = .62: the lexical match wins from coverage > .34
+    assert ranking(1.0) == ranking(0.5) == ["lexical", "semantic"]
+    assert ranking(0.25) == ["semantic", "lexical"]  # a word or two in common: noise
+    assert ranking(0.0) == ["semantic", "lexical"]
 
 
 def test_single_signal_modes() -> None:
-    lexical = candidate("lexical", dense=0.10, focus=0.10, bm25=10.0)
-    semantic = candidate("semantic", dense=0.50, focus=0.50, bm25=1.0)
-    assert ids(fuse([lexical, semantic], "es", "bm25", 2)) == ["lexical", "semantic"]
-    assert ids(fuse([lexical, semantic], "es", "dense", 2)) == ["semantic", "lexical"]
+    lexical = candidate("lexical", dense=0.10, focus=0.10, bm25=10.0, coverage=0.2)
+    semantic = candidate("semantic", dense=0.50, focus=0.50, bm25=1.0, coverage=0.1)
+    # BM25 alone ranks by BM25, whatever the coverage
+    assert ids(fuse([semantic, lexical], "bm25", 2)) == ["lexical", "semantic"]
+    assert ids(fuse([lexical, semantic], "dense", 2)) == ["semantic", "lexical"]
     with pytest.raises(ValueError, match="unknown search mode"):
-        fuse([lexical], "es", "rrf", 1)  # type: ignore[arg-type]
-    assert fuse([], "es", "hybrid", 3) == []
+        fuse([lexical], "rrf", 1)  # type: ignore[arg-type]
+    assert fuse([], "hybrid", 3) == []
 
 
 def test_candidate_depth_grows_with_the_limit() -> None:

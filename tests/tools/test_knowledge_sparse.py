@@ -39,3 +39,12 @@ def test_a_query_matches_documents_in_either_language() -> None:
 def test_unsupported_language_is_rejected() -> None:
     with pytest.raises(ValueError, match="unsupported language"):
         SparseEncoder().embed_document("bonjour", "fr")
+
+
+def test_query_words_group_each_word_s_tokens_once() -> None:
+    encoder = SparseEncoder()
+    words = encoder.query_words("¿Cuesta algo el envío? ¿El ENVÍO de la devolución?")
+    assert len(words) == 3  # cuesta, envío (once), devolución; stop words dropped
+    document = _tokens(encoder.embed_document("El envío cuesta $99", "es"))
+    assert [bool(word & document) for word in words] == [True, True, False]
+    assert _tokens(encoder.embed_query("cuesta envío devolución")) == set().union(*words)

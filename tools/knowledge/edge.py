@@ -4,8 +4,8 @@ One shard holds every tenant; `tenant_id` is a keyword payload index marked `is_
 and every query, scroll, count and delete goes through `_scope`, which adds the tenant
 condition. A chunk is one point with three named vectors: `dense` (the whole chunk),
 `focus` (a multivector of its sentences, or its FAQ question; MaxSim) and `bm25` (sparse,
-IDF computed over the tenant's chunks). A search collects the best candidates by each
-vector, scores all of them on all three, and ranks them with `fusion.fuse`. Only one process may open a shard folder: a lock file makes a second opener
+IDF computed over the tenant's chunks). Searches run `tools.knowledge.search` through
+`run_probes`. Only one process may open a shard folder: a lock file makes a second opener
 fail with `KnowledgeBaseLocked` instead of the engine's opaque WAL error.
 """
 
@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 import qdrant_edge as qe
 
 from tools.knowledge.base import DocumentInfo, KnowledgeBaseError, KnowledgeBaseLocked
-from tools.knowledge.fusion import Candidate, SearchMode, candidate_depth, fuse, uses
+from tools.knowledge.fusion import SearchMode
 from tools.knowledge.ingestion import (
     CHUNK_FIELD,
-    DEFAULT_LANGUAGE,
     DENSE_VECTOR,
     DOCUMENT_FIELD,
     FOCUS_VECTOR,
@@ -34,9 +33,9 @@ from tools.knowledge.ingestion import (
     require_tenant,
     summarize_documents,
 )
+from tools.knowledge.search import Hit, Probe, SparseQuery, hybrid_search
 from tools.knowledge.sparse import SparseEncoder
 from tools.knowledge.types import Document, Passage
-from tools.language import detect_language
 
 if TYPE_CHECKING:
     from tools.embeddings import Embedder
@@ -111,58 +110,32 @@ class EdgeKnowledgeBase:
     def search(
         self, tenant_id: str, query: str, limit: int = 5, mode: SearchMode = "hybrid"
     ) -> list[Passage]:
-        if limit < 1:
-            raise ValueError(f"limit must be >= 1, got {limit}")
-        use_dense, use_bm25 = uses(mode)
+        return hybrid_search(self, self._embedder, self._sparse, tenant_id, query, limit, mode)
+
+    def run_probes(self, tenant_id: str, probes: list[Probe]) -> list[list[Hit]]:
+        """`ProbeRunner` for `tools.knowledge.search`: one `query_batch` on the shard."""
         scope = self._scope(tenant_id)
-        if not query.strip():
-            return []
-        vector = self._embedder.embed_query(query).tolist()
-        probes: dict[str, tuple[qe.Query, qe.SearchParams | None]] = {
-            DENSE_VECTOR: (qe.Query.Nearest(vector, using=DENSE_VECTOR), None),
-            FOCUS_VECTOR: (qe.Query.Nearest([vector], using=FOCUS_VECTOR), None),
-        }
-        sparse = self._sparse.embed_query(query)
-        if sparse.indices:  # a query of stop words only has no lexical part
-            idf = qe.SearchParams(idf=qe.IdfParams(corpus=scope))
-            probes[SPARSE_VECTOR] = (qe.Query.Nearest(sparse, using=SPARSE_VECTOR), idf)
-        # 1. candidates: the best chunks of the tenant by each signal the mode uses
-        wanted = [
-            n
-            for n in probes
-            if (n == SPARSE_VECTOR and use_bm25) or (n != SPARSE_VECTOR and use_dense)
-        ]
-        if not wanted:  # BM25 alone, and a query of stop words only
-            return []
-        depth = candidate_depth(limit)
-        shard = self._open()
-        found = shard.query_batch(
-            qe.QueryBatchRequest(
-                [_request(*probes[name], scope, depth, with_payload=False) for name in wanted]
+        idf = qe.SearchParams(idf=qe.IdfParams(corpus=scope))
+        requests = []
+        for probe in probes:
+            query: Any = probe.query
+            if isinstance(query, SparseQuery):
+                query = qe.SparseVector(query.indices, query.values)
+            within = scope
+            if probe.ids is not None:
+                within = self._scope(tenant_id, qe.HasIdCondition(set(probe.ids)))  # type: ignore[arg-type]
+            requests.append(
+                qe.QueryRequest(
+                    query=qe.Query.Nearest(query, using=probe.using),
+                    filter=within,
+                    limit=probe.limit,
+                    params=idf if probe.using == SPARSE_VECTOR else None,
+                    with_payload=probe.with_payload,
+                    with_vector=[SPARSE_VECTOR] if probe.with_terms else False,
+                )
             )
-        )
-        ids = {point.id for points in found for point in points}
-        if not ids:
-            return []
-        # 2. every candidate scored on every signal
-        within = self._scope(tenant_id, qe.HasIdCondition(ids))  # type: ignore[arg-type]
-        names = list(probes)
-        scored = shard.query_batch(
-            qe.QueryBatchRequest(
-                [
-                    _request(*probes[name], within, len(ids), with_payload=name == DENSE_VECTOR)
-                    for name in names
-                ]
-            )
-        )
-        candidates = {point.id: Candidate(point.payload or {}) for point in scored[0]}
-        for name, points in zip(names, scored, strict=True):
-            for point in points:
-                candidate = candidates.get(point.id)
-                if candidate is not None:
-                    setattr(candidate, _SIGNAL[name], point.score)
-        language = detect_language(query, default=DEFAULT_LANGUAGE)
-        return fuse(list(candidates.values()), language, mode, limit)
+        found = self._open().query_batch(qe.QueryBatchRequest(requests))
+        return [[_hit(point) for point in points] for points in found]
 
     def list_documents(self, tenant_id: str) -> list[DocumentInfo]:
         payloads: list[dict[str, Any]] = []
@@ -233,24 +206,11 @@ def _range_from(field: str, start: int) -> qe.FieldCondition:
     return qe.FieldCondition(field, range=qe.RangeFloat(gte=float(start)))
 
 
-_SIGNAL = {DENSE_VECTOR: "dense", FOCUS_VECTOR: "focus", SPARSE_VECTOR: "bm25"}
-
-
-def _request(
-    query: qe.Query,
-    params: qe.SearchParams | None,
-    scope: qe.Filter,
-    limit: int,
-    with_payload: bool,
-) -> qe.QueryRequest:
-    return qe.QueryRequest(
-        query=query,
-        filter=scope,
-        limit=limit,
-        params=params,
-        with_payload=with_payload,
-        with_vector=False,
-    )
+def _hit(point: qe.ScoredPoint) -> Hit:
+    vectors = point.vector if isinstance(point.vector, dict) else {}
+    terms = vectors.get(SPARSE_VECTOR)
+    indices = terms.indices if isinstance(terms, qe.SparseVector) else []
+    return Hit(point.id, point.score, point.payload, frozenset(indices))
 
 
 def _acquire_lock(lock_path: Path) -> int:

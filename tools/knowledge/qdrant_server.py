@@ -1,7 +1,7 @@
 """`QdrantServerKnowledgeBase`: the production backend, a Qdrant server/cloud collection.
 
 Same shape as the embedded one (named vectors `dense`, `focus` (MaxSim multivector) and
-`bm25` with IDF, the same two-step search ranked by `fusion.fuse`, payload
+`bm25` with IDF, the same `tools.knowledge.search` through `run_probes`, payload
 `tenant_id` indexed `is_tenant`, deterministic point ids), through qdrant-client; shared
 by every replica. Every request filters through `_scope`.
 """
@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 from qdrant_client import QdrantClient, models
 
 from tools.knowledge.base import DocumentInfo, KnowledgeBaseError
-from tools.knowledge.fusion import Candidate, SearchMode, candidate_depth, fuse, uses
+from tools.knowledge.fusion import SearchMode
 from tools.knowledge.ingestion import (
     CHUNK_FIELD,
-    DEFAULT_LANGUAGE,
     DENSE_VECTOR,
     DOCUMENT_FIELD,
     FOCUS_VECTOR,
@@ -28,9 +27,9 @@ from tools.knowledge.ingestion import (
     require_tenant,
     summarize_documents,
 )
+from tools.knowledge.search import Hit, Probe, SparseQuery, hybrid_search
 from tools.knowledge.sparse import SparseEncoder
 from tools.knowledge.types import Document, Passage
-from tools.language import detect_language
 
 if TYPE_CHECKING:
     from tools.embeddings import Embedder
@@ -89,53 +88,33 @@ class QdrantServerKnowledgeBase:
     def search(
         self, tenant_id: str, query: str, limit: int = 5, mode: SearchMode = "hybrid"
     ) -> list[Passage]:
-        if limit < 1:
-            raise ValueError(f"limit must be >= 1, got {limit}")
-        use_dense, use_bm25 = uses(mode)
+        return hybrid_search(self, self._embedder, self._sparse, tenant_id, query, limit, mode)
+
+    def run_probes(self, tenant_id: str, probes: list[Probe]) -> list[list[Hit]]:
+        """`ProbeRunner` for `tools.knowledge.search`: one `query_batch_points` call."""
         scope = self._scope(tenant_id)
-        if not query.strip():
-            return []
-        vector = self._embedder.embed_query(query).tolist()
-        probes: dict[str, tuple[Any, models.SearchParams | None]] = {
-            DENSE_VECTOR: (vector, None),
-            FOCUS_VECTOR: ([vector], None),
-        }
-        sparse = self._sparse.embed_query(query)
-        if sparse.indices:  # a query of stop words only has no lexical part
-            lexical = models.SparseVector(indices=list(sparse.indices), values=list(sparse.values))
-            idf = models.SearchParams(idf=models.IdfCorpusParams(corpus=scope))
-            probes[SPARSE_VECTOR] = (lexical, idf)
-        client = self._open()
-        # 1. candidates: the best chunks of the tenant by each signal the mode uses
-        wanted = [name for name in probes if (use_bm25 if name == SPARSE_VECTOR else use_dense)]
-        if not wanted:  # BM25 alone, and a query of stop words only
-            return []
-        depth = candidate_depth(limit)
-        found = client.query_batch_points(
-            self.collection,
-            [_request(name, *probes[name], scope, depth, with_payload=False) for name in wanted],
-        )
-        ids = list(dict.fromkeys(point.id for response in found for point in response.points))
-        if not ids:
-            return []
-        # 2. every candidate scored on every signal
-        within = self._scope(tenant_id, models.HasIdCondition(has_id=ids))
-        names = list(probes)
-        scored = client.query_batch_points(
-            self.collection,
-            [
-                _request(name, *probes[name], within, len(ids), with_payload=name == DENSE_VECTOR)
-                for name in names
-            ],
-        )
-        candidates = {point.id: Candidate(point.payload or {}) for point in scored[0].points}
-        for name, response in zip(names, scored, strict=True):
-            for point in response.points:
-                candidate = candidates.get(point.id)
-                if candidate is not None:
-                    setattr(candidate, _SIGNAL[name], point.score)
-        language = detect_language(query, default=DEFAULT_LANGUAGE)
-        return fuse(list(candidates.values()), language, mode, limit)
+        idf = models.SearchParams(idf=models.IdfCorpusParams(corpus=scope))
+        requests = []
+        for probe in probes:
+            query: Any = probe.query
+            if isinstance(query, SparseQuery):
+                query = models.SparseVector(indices=query.indices, values=query.values)
+            within = scope
+            if probe.ids is not None:
+                within = self._scope(tenant_id, models.HasIdCondition(has_id=probe.ids))
+            requests.append(
+                models.QueryRequest(
+                    query=query,
+                    using=probe.using,
+                    filter=within,
+                    limit=probe.limit,
+                    params=idf if probe.using == SPARSE_VECTOR else None,
+                    with_payload=probe.with_payload,
+                    with_vector=[SPARSE_VECTOR] if probe.with_terms else False,
+                )
+            )
+        found = self._open().query_batch_points(self.collection, requests)
+        return [[_hit(point) for point in response.points] for response in found]
 
     def list_documents(self, tenant_id: str) -> list[DocumentInfo]:
         payloads: list[dict[str, Any]] = []
@@ -248,23 +227,8 @@ def _match(field: str, value: str) -> models.FieldCondition:
     return models.FieldCondition(key=field, match=models.MatchValue(value=value))
 
 
-_SIGNAL = {DENSE_VECTOR: "dense", FOCUS_VECTOR: "focus", SPARSE_VECTOR: "bm25"}
-
-
-def _request(
-    using: str,
-    query: Any,
-    params: models.SearchParams | None,
-    scope: models.Filter,
-    limit: int,
-    with_payload: bool,
-) -> models.QueryRequest:
-    return models.QueryRequest(
-        query=query,
-        using=using,
-        filter=scope,
-        limit=limit,
-        params=params,
-        with_payload=with_payload,
-        with_vector=False,
-    )
+def _hit(point: models.ScoredPoint) -> Hit:
+    vectors = point.vector if isinstance(point.vector, dict) else {}
+    terms = vectors.get(SPARSE_VECTOR)
+    indices = terms.indices if isinstance(terms, models.SparseVector) else []
+    return Hit(point.id, point.score, point.payload, frozenset(indices))

@@ -1,7 +1,7 @@
 """Is a retrieved passage relevant at all? The calibrated "nothing relevant" cut-off.
 
-A `Passage.score` is the cosine similarity between the query and the whole chunk under the
-dense embedder (ranking itself is the fused score of `tools.knowledge.fusion`, which is
+A `Passage.score` is the cosine similarity between the query (without its question words,
+`tools.knowledge.search.semantic_text`) and the whole chunk under the dense embedder (ranking itself is the fused score of `tools.knowledge.fusion`, which is
 relative to the other candidates and says nothing about absolute relevance). With the
 local USE multilingual model, shop-FAQ questions score ~0.2-0.55 against the chunk that
 answers them, while off-topic questions ("¿quién ganó el mundial?") stay below ~0.13

@@ -52,14 +52,21 @@ class SparseEncoder:
                 weights[index] = max(value, weights.get(index, 0.0))
         return _sparse(weights)
 
-    def embed_query(self, text: str) -> SparseVector:
-        """Weight-1 vector over the tokens of `text` analysed in every supported language;
-        a word that is a stop word in any of them is dropped ("de" is not English)."""
+    def query_words(self, text: str) -> list[frozenset[int]]:
+        """The content words of `text`, each as its token ids in every supported language
+        (with and without folding), in order, each once; a word that is a stop word in any
+        language is dropped ("de" is not English)."""
         analysers = [a for language in LANGUAGES for a in self._analysers(language)]
-        words = [w for w in _WORD.findall(text) if all(a.embed_query(w).indices for a in analysers)]
-        content = " ".join(words)
-        weights = {index: 1.0 for a in analysers for index in a.embed_query(content).indices}
-        return _sparse(weights)
+        words: dict[frozenset[int], None] = {}
+        for word in _WORD.findall(text):
+            variants = [a.embed_query(word).indices for a in analysers]
+            if all(variants):
+                words[frozenset(i for v in variants for i in v)] = None
+        return list(words)
+
+    def embed_query(self, text: str) -> SparseVector:
+        """Weight-1 vector over the tokens of `query_words(text)`."""
+        return _sparse({i: 1.0 for word in self.query_words(text) for i in word})
 
 
 def _sparse(weights: dict[int, float]) -> SparseVector:

@@ -61,3 +61,14 @@ def test_tokenizer_normalises_chat_text() -> None:
     assert [t.norm for t in tokens] == ["gracias", "!!", "😡", ":(", "pesimo", "porque"]
     assert tokens[0].elongated and tokens[0].title
     assert [t.kind for t in tokens] == ["word", "punct", "emoji", "emoji", "word", "word"]
+
+
+def test_spanish_superlatives_augmentatives_and_adverbs() -> None:
+    assert valence("es", "feisimo") < valence("es", "feo") < 0  # short stem
+    assert valence("es", "amabilisimo") > valence("es", "amable") > 0  # -ble -> -bil-
+    assert valence("es", "felicisimo") > valence("es", "feliz") > 0  # -z -> -c-
+    assert valence("es", "grandisimo") == valence("es", "grande") == 0  # no weight from nothing
+    assert valence("es", "buenazo") > valence("es", "bueno") > 0  # augmentative
+    assert valence("es", "bonitote") > valence("es", "bonito") > 0
+    assert valence("es", "felizmente") == valence("es", "feliz")  # -mente adverb
+    assert valence("es", "malamente") == valence("es", "mala") < 0

@@ -291,3 +291,95 @@ def test_configured_analyzer(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("SENTIMENT_PROVIDER")
         get_sentiment_analyzer.cache_clear()
         get_settings.cache_clear()
+
+
+# --- rules added for issue 6 (tweets, chat) ----------------------------------------------------
+
+
+def test_negation_skips_copulas_but_reaches_only_two_words(
+    analyzer: OfflineSentimentAnalyzer,
+) -> None:
+    assert score(analyzer, "no es tan divertido") < 0 < score(analyzer, "es tan divertido")
+    assert score(analyzer, "nunca lo pensé pero es genial") > 0.3  # "nunca" is too far back
+
+
+def test_falta_de_and_lack_of_negate(analyzer: OfflineSentimentAnalyzer) -> None:
+    assert score(analyzer, "falta de humildad") < 0 < score(analyzer, "humildad")
+    assert score(analyzer, "a lack of kindness", "en") < 0 < score(analyzer, "kindness", "en")
+
+
+def test_nothing_but_is_not_a_negation(analyzer: OfflineSentimentAnalyzer) -> None:
+    assert score(analyzer, "I wish you nothing but the best", "en") > 0.2
+
+
+def test_a_phrase_with_its_own_negation_is_not_negated_again(
+    analyzer: OfflineSentimentAnalyzer,
+) -> None:
+    assert score(analyzer, "like no this is not ok", "en") < -0.3
+    assert score(analyzer, "no no sirve para nada") < -0.3
+
+
+def test_drawn_out_no_alone_voices_dismay(analyzer: OfflineSentimentAnalyzer) -> None:
+    assert score(analyzer, "noooo!!") < 0
+    assert score(analyzer, "nooo 😭") < score(analyzer, "😭") < 0
+    assert score(analyzer, "Nooo, no la han eliminado") > 0  # a reply that goes on
+    assert score(analyzer, "no.") == 0
+
+
+def test_te_quiero_before_an_infinitive_is_wanting(analyzer: OfflineSentimentAnalyzer) -> None:
+    assert score(analyzer, "te quiero mucho") > 0.3
+    assert score(analyzer, "te queremos contar una novedad") == 0
+
+
+def test_false_friends_are_not_borrowed(analyzer: OfflineSentimentAnalyzer) -> None:
+    assert score(analyzer, "UPS has my package", "en") == 0  # not Spanish "ups"
+    assert score(analyzer, "my IRA account", "en") == 0  # not Spanish "ira"
+    assert score(analyzer, "te lo diré mañana, dire") == 0  # not English "dire"
+
+
+def test_ordinals_fill_number_slots(analyzer: OfflineSentimentAnalyzer) -> None:
+    assert score(analyzer, "por tercera vez") < score(analyzer, "por segunda vez") == 0
+    assert score(analyzer, "for the umpteenth time", "en") < 0
+    assert score(analyzer, "watching it for the 1st time", "en") == 0
+
+
+def test_idioms_of_praise_with_a_negation(analyzer: OfflineSentimentAnalyzer) -> None:
+    assert score(analyzer, "I couldn't be happier", "en") > 0.3
+    assert score(analyzer, "no puedo estar más feliz") > 0.3
+    assert score(analyzer, "no está nada mal") > 0.2
+
+
+def test_like_after_a_verb_of_seeming_is_not_liking(analyzer: OfflineSentimentAnalyzer) -> None:
+    assert score(analyzer, "it doesn't look like rain", "en") == 0
+    assert score(analyzer, "I don't like rain", "en") < 0
+
+
+def test_swearing_intensifier_alone_is_neutral(analyzer: OfflineSentimentAnalyzer) -> None:
+    assert score(analyzer, "front fucking row", "en") == 0
+    assert score(analyzer, "fucking awesome", "en") > score(analyzer, "awesome", "en") > 0
+
+
+def test_emoticon_right_after_a_word(analyzer: OfflineSentimentAnalyzer) -> None:
+    assert score(analyzer, "I can't:(", "en") < 0
+    assert score(analyzer, "listo:)") > 0
+    assert score(analyzer, "ganamos 2:3") == score(analyzer, "ganamos 2 3")  # not ":3"
+    assert score(analyzer, "Delhi (ANI): the minister said", "en") == 0  # not "):"
+
+
+@pytest.mark.parametrize("text", [":,(", ";(", "T_T", ":S"])
+def test_more_negative_emoticons(analyzer: OfflineSentimentAnalyzer, text: str) -> None:
+    assert analyzer.score(text, "es").label == "negative"
+
+
+@pytest.mark.parametrize("text", [":3", ":*", "^-^", "*_*"])
+def test_more_positive_emoticons(analyzer: OfflineSentimentAnalyzer, text: str) -> None:
+    assert analyzer.score(text, "es").score > 0
+
+
+@pytest.mark.parametrize("text", ["jsjsjs", "ajajaja", "jajsjajs", "ahahah"])
+def test_laughter_spellings(analyzer: OfflineSentimentAnalyzer, text: str) -> None:
+    assert score(analyzer, text) == score(analyzer, "jajaja") > 0
+
+
+def test_a_dash_standing_alone_ends_a_clause(analyzer: OfflineSentimentAnalyzer) -> None:
+    assert score(analyzer, "no - qué servicio de mierda") < -0.5

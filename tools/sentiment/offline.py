@@ -35,7 +35,7 @@ SPANISH, ENGLISH = load_lexicon("es"), load_lexicon("en")
 class Calibration:
     """How a valence sum becomes a score and a label (tuned on public tweet sets)."""
 
-    alpha: float = 30.0
+    alpha: float = 34.0
     """Squashing constant of `s / sqrt(s^2 + alpha)` (VADER uses 15; higher is more
     conservative: a single "terrible" stays above -0.5, so a -0.5 handoff needs more)."""
 

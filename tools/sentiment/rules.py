@@ -226,7 +226,7 @@ WANT_FORMS = frozenset({"quiero", "queremos", "quiere", "quieren", "queria", "qu
 FALSE_FRIENDS = _words(
     """
     sin once red pie come dice fin son sale dire die mad inferior grave graves tos urge
-    ira ups amo dale crack cracks rico rica bella barbara hospital champions shock penalty wars
+    ira ups amo dale crack cracks rico rica bella barbara hospital champions shock penalty wars rape
     """
 )
 """Never looked up in the other language's lexicon: Spanish "sin", "diré", "amo" are not English

@@ -17,7 +17,7 @@ _EMOTICON = "|".join(re.escape(e) for e in sorted(EMOTICONS, key=len, reverse=Tr
 _TOKEN = re.compile(
     rf"(?P<emoticon>(?:(?<!\w)|(?<=[^\W\d_])(?=[:;=]))(?:{_EMOTICON})(?!\w))"  # also "can't:("
     r"|(?P<word>[^\W_]+(?:['’][^\W\d_]+)*)"
-    r"|(?P<punct>[!?¡¿.,;:…]+)"
+    r"|(?P<punct>[!?¡¿.,;:…]+|(?<!\S)[-–—]+(?!\S))"  # a dash standing alone, too
     r"|(?P<other>\S)",
     re.IGNORECASE,
 )

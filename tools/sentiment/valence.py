@@ -114,12 +114,13 @@ def _wants_to(tokens: list[Token], i: int) -> bool:
 
 
 def _is_dismay(tokens: list[Token], i: int) -> bool:
-    """A drawn-out "nooo" standing alone ("nooo 😭", "Noooo, ...") voices dismay."""
-    token = tokens[i]
+    """A drawn-out "nooo" ending its clause ("nooo 😭", "NOOOO!!") voices dismay; not a reply
+    going on ("Nooo, no la han eliminado")."""
+    following = tokens[i + 1] if i + 1 < len(tokens) else None
     return (
-        token.norm == "no"
-        and token.elongated
-        and (i + 1 == len(tokens) or tokens[i + 1].kind != "word")
+        tokens[i].norm == "no"
+        and tokens[i].elongated
+        and (following is None or following.kind == "emoji" or "!" in following.norm)
     )
 
 

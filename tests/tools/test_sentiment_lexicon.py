@@ -72,3 +72,5 @@ def test_spanish_superlatives_augmentatives_and_adverbs() -> None:
     assert valence("es", "bonitote") > valence("es", "bonito") > 0
     assert valence("es", "felizmente") == valence("es", "feliz")  # -mente adverb
     assert valence("es", "malamente") == valence("es", "mala") < 0
+    assert valence("es", "cansao") == valence("es", "cansado") < 0  # spoken "-ao"
+    assert valence("es", "aburrio") == valence("es", "aburrido") < 0  # spoken "-ío"

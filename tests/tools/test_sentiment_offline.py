@@ -383,3 +383,10 @@ def test_laughter_spellings(analyzer: OfflineSentimentAnalyzer, text: str) -> No
 
 def test_a_dash_standing_alone_ends_a_clause(analyzer: OfflineSentimentAnalyzer) -> None:
     assert score(analyzer, "no - qué servicio de mierda") < -0.5
+
+
+def test_praise_in_the_same_message_tempers_a_complaint() -> None:
+    text = "la comida excelente, pero el servicio pésimo y el mesero grosero"
+    tempered = OfflineSentimentAnalyzer().score(text, "es").score
+    untempered = OfflineSentimentAnalyzer(Calibration(mixed_tempering=0.0)).score(text, "es")
+    assert untempered.score < tempered < 0

@@ -41,6 +41,10 @@ def _spanish_variants(word: str) -> Iterable[tuple[str, float]]:
             yield word[:-2], 0.0
         if word.endswith("as"):
             yield word[:-2] + "o", 0.0
+    if word.endswith("ao") and len(word) > 4:  # spoken "cansao", "jodío": "cansado", "jodido"
+        yield word[:-2] + "ado", 0.0
+    if word.endswith("io") and len(word) > 4:
+        yield word[:-2] + "ido", 0.0
     if word.endswith("mente") and len(word) > 8:  # "felizmente", "rapidamente" -> "rapido"
         yield word[:-5], 0.0
         if word.endswith("amente"):

@@ -1,9 +1,9 @@
 """`OfflineSentimentAnalyzer`: a VADER-style lexicon-and-rules scorer for Spanish and English.
 
 The valences of a message (see `tools.sentiment.valence`) are summed, emphasised by
-exclamation marks and shouting, and squashed to `s / sqrt(s^2 + alpha)`. With the default
-calibration a mild problem ("no me llegó el pedido", "where is my order?") scores about -0.2,
-one very strong word ("pésimo", "estafa", "scam") about -0.55, and an angry complaint
+exclamation marks and shouting, and squashed to `s / sqrt(s^2 + alpha + tempering)`. With the
+default calibration a mild problem ("no me llegó el pedido", "where is my order?") scores about
+-0.2, one very strong word ("pésimo", "estafa", "scam") about -0.52, and an angry complaint
 ("pésimo servicio, ya van 3 veces y nadie me responde 😡") below -0.8.
 """
 
@@ -38,6 +38,10 @@ class Calibration:
     alpha: float = 34.0
     """Squashing constant of `s / sqrt(s^2 + alpha)` (VADER uses 15; higher is more
     conservative: a single "terrible" stays above -0.5, so a -0.5 handoff needs more)."""
+
+    mixed_tempering: float = 1.0
+    """The weaker side's squared valence adds to alpha: praise in the same message tempers a
+    complaint's score ("me encanta, pero tardó"), and the other way round."""
 
     positive_threshold: float = 0.22
     """A score at or above this is `positive` (one mild word, e.g. "gracias", is not)."""
@@ -76,9 +80,10 @@ class OfflineSentimentAnalyzer:
             emphasis = min(exclamations, MAX_EXCLAMATIONS) * EXCLAMATION_BOOST
             emphasis += CAPS_BOOST if shouting else 0.0
             total += math.copysign(emphasis, total)
-        score = total / math.sqrt(total * total + self.calibration.alpha)
         positive = sum(v for v in values if v > 0)
         negative = -sum(v for v in values if v < 0)
+        tempering = self.calibration.mixed_tempering * min(positive, negative) ** 2
+        score = total / math.sqrt(total * total + self.calibration.alpha + tempering)
         return Sentiment(score=round(score, 4), label=self._label(score, positive, negative))
 
     def _label(self, score: float, positive: float, negative: float) -> SentimentLabel:

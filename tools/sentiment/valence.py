@@ -37,7 +37,7 @@ from tools.sentiment.text import Token
 LAUGH_VALENCE = 1.0
 DISMAY_VALENCE = -1.5
 WINDOW_DECAY = (1.0, 0.95, 0.9)
-QUESTION_DAMPING = 0.5
+QUESTION_DAMPING = 0.35
 CONTRAST_BEFORE, CONTRAST_AFTER = 0.5, 1.5
 DISCOURSE_MARKERS = frozenset({"bueno", "bien", "pues", "vale", "well", "ok", "okay"})
 CONNECTIVES = frozenset(

@@ -390,3 +390,19 @@ def test_praise_in_the_same_message_tempers_a_complaint() -> None:
     tempered = OfflineSentimentAnalyzer().score(text, "es").score
     untempered = OfflineSentimentAnalyzer(Calibration(mixed_tempering=0.0)).score(text, "es")
     assert untempered.score < tempered < 0
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("la app se cuelga cada rato", "es"),
+        ("me dejó en visto", "es"),
+        ("estoy en la miseria", "es"),
+        ("the app is laggy and buggy", "en"),
+        ("so dissapointed", "en"),  # a common misspelling
+    ],
+)
+def test_everyday_chat_complaints(
+    analyzer: OfflineSentimentAnalyzer, text: str, language: str
+) -> None:
+    assert score(analyzer, text, language) < 0

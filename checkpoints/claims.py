@@ -17,6 +17,8 @@ from typing import Protocol
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from checkpoints.database import IdleCheck
+
 log = logging.getLogger(__name__)
 
 # First key of the two-key advisory lock space: "turn" (the second is hashtext(id)).
@@ -68,7 +70,8 @@ class PostgresClaims:
                 min_size=1,
                 max_size=size,
                 kwargs={"autocommit": True, "prepare_threshold": 0},
-                check=AsyncConnectionPool.check_connection,
+                check=IdleCheck.check,
+                reset=IdleCheck.returned,
                 name="atiende-claims",
                 open=False,
             )

@@ -12,7 +12,7 @@ import asyncio
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -68,7 +68,7 @@ async def _configure_postgres(connection: psycopg.AsyncConnection[DictRow]) -> N
     await connection.execute("SET TIME ZONE 'UTC'")
 
 
-class _IdleCheck:
+class IdleCheck:
     """Check a pooled connection before use only when it sat idle for a while.
 
     A check is one round trip; doing it on every checkout doubled the cost of each
@@ -79,11 +79,11 @@ class _IdleCheck:
     _returned_at: ClassVar[dict[int, float]] = {}
 
     @classmethod
-    async def returned(cls, connection: psycopg.AsyncConnection[DictRow]) -> None:
+    async def returned(cls, connection: psycopg.AsyncConnection[Any]) -> None:
         cls._returned_at[id(connection)] = time.monotonic()
 
     @classmethod
-    async def check(cls, connection: psycopg.AsyncConnection[DictRow]) -> None:
+    async def check(cls, connection: psycopg.AsyncConnection[Any]) -> None:
         at = cls._returned_at.pop(id(connection), None)
         if at is None or time.monotonic() - at > cls.IDLE_SECONDS:
             await AsyncConnectionPool.check_connection(connection)
@@ -181,8 +181,8 @@ class Database:
             max_size=max_size,
             kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 0},
             configure=_configure_postgres,
-            check=_IdleCheck.check,
-            reset=_IdleCheck.returned,
+            check=IdleCheck.check,
+            reset=IdleCheck.returned,
             name="atiende",
             open=False,
         )
@@ -214,6 +214,17 @@ class Database:
         """The first row of a query, or None."""
         async with self._session() as session:
             return await session.fetch_one(sql, params)
+
+    async def fetch_batch(self, statements: Sequence[tuple[str, Params]]) -> list[list[Row]]:
+        """The rows of several queries, in one round trip (a Postgres pipeline: one implicit
+        transaction, so one snapshot)."""
+        if self._pool is None:
+            async with self._session() as session:
+                return [await session.fetch_all(sql, params) for sql, params in statements]
+        async with self._pool.connection() as pg:
+            async with pg.pipeline():
+                cursors = [await pg.execute(*Session._psycopg(sql, p)) for sql, p in statements]
+            return [await cursor.fetchall() for cursor in cursors]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:

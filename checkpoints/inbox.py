@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from checkpoints.database import Database, Session, utc_now
-from checkpoints.records import MessageRecord, TurnRecord
+from checkpoints.records import ConversationRecord, MessageRecord, TurnRecord
 from checkpoints.service import new_conversation_id
 
 # Delivery statuses only move forward (Twilio's callbacks may arrive out of order).
@@ -63,6 +63,19 @@ class QueuedConversation:
     first_at: datetime | None
     last_at: datetime | None
     unfinished: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationWork:
+    """What a claimed conversation has to do (read in one round trip)."""
+
+    conversation: ConversationRecord | None
+    unfinished: TurnRecord | None
+    """Its oldest turn not `done` (left by a killed process, or by this one)."""
+    pending: list[MessageRecord]
+    """Inbound messages not yet part of a turn, oldest first."""
+    recent_inbound: int
+    """Inbound messages since the `since` asked for (for throttling)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +179,34 @@ FROM turn, drafts d ORDER BY d.seq
 RETURNING *"""
 
 
+_QUEUED = """
+SELECT tenant_id, conversation_id, NULL AS first_at, NULL AS last_at, 1 AS unfinished
+FROM turns WHERE status <> 'done'
+UNION ALL
+SELECT tenant_id, conversation_id, MIN(created_at), MAX(created_at), 0
+FROM messages WHERE pending GROUP BY tenant_id, conversation_id"""
+
+_WORK = (
+    "SELECT * FROM conversations WHERE tenant_id = :tenant_id AND id = :conversation_id",
+    """SELECT * FROM turns WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id
+           AND status <> 'done' ORDER BY id LIMIT 1""",
+    """SELECT * FROM messages WHERE tenant_id = :tenant_id
+           AND conversation_id = :conversation_id AND pending ORDER BY id""",
+    """SELECT COUNT(*) AS n FROM messages WHERE tenant_id = :tenant_id
+           AND conversation_id = :conversation_id AND direction = 'inbound'
+           AND created_at >= :since""",
+)
+
+_MARK_SENT = """
+UPDATE messages SET external_id = :external_id, error = NULL,
+    status = CASE WHEN status IN ('pending', 'submitting') THEN :status ELSE status END
+WHERE id = :id"""
+
+_MARK_FAILED = "UPDATE messages SET status = 'failed', error = :error WHERE id = :id"
+
+_FINISH_TURN = "UPDATE turns SET status = 'done', updated_at = :now WHERE id = :turn_id"
+
+
 class Inbox:
     """Queued turns over the service tables (the same `Database` as `ServiceStore`)."""
 
@@ -200,31 +241,37 @@ class Inbox:
 
     async def queued(self) -> list[QueuedConversation]:
         """Every conversation with pending inbound messages or an unfinished turn."""
-        bursts = await self.db.fetch_all(
-            """SELECT tenant_id, conversation_id, MIN(created_at) AS first_at,
-                   MAX(created_at) AS last_at
-               FROM messages WHERE pending GROUP BY tenant_id, conversation_id"""
-        )
-        unfinished = await self.db.fetch_all(
-            "SELECT DISTINCT tenant_id, conversation_id FROM turns WHERE status <> 'done'"
-        )
+        rows = await self.db.fetch_all(_QUEUED)
         found: dict[str, QueuedConversation] = {}
-        for row in unfinished:
-            found[row["conversation_id"]] = QueuedConversation(
-                row["tenant_id"], row["conversation_id"], None, None, True
-            )
-        for row in bursts:
-            found.setdefault(
-                row["conversation_id"],
-                QueuedConversation(
+        for row in rows:
+            conversation_id = row["conversation_id"]
+            if row["unfinished"]:  # an unfinished turn goes first, before any new burst
+                found[conversation_id] = QueuedConversation(
+                    row["tenant_id"], conversation_id, None, None, True
+                )
+            elif conversation_id not in found:
+                found[conversation_id] = QueuedConversation(
                     row["tenant_id"],
-                    row["conversation_id"],
+                    conversation_id,
                     _timestamp(row["first_at"]),
                     _timestamp(row["last_at"]),
                     False,
-                ),
-            )
+                )
         return list(found.values())
+
+    async def work(self, tenant_id: str, conversation_id: str, since: datetime) -> ConversationWork:
+        """The conversation, its unfinished turn, its pending messages and how many inbound
+        messages arrived since `since`, in one round trip."""
+        params = {"tenant_id": tenant_id, "conversation_id": conversation_id, "since": since}
+        conversation, turn, pending, recent = await self.db.fetch_batch(
+            [(sql, params) for sql in _WORK]
+        )
+        return ConversationWork(
+            ConversationRecord.from_row(conversation[0]) if conversation else None,
+            TurnRecord.from_row(turn[0]) if turn else None,
+            [MessageRecord.from_row(row) for row in pending],
+            int(recent[0]["n"]),
+        )
 
     async def pending_messages(self, tenant_id: str, conversation_id: str) -> list[MessageRecord]:
         """The conversation's inbound messages not yet part of a turn, oldest first."""
@@ -394,27 +441,35 @@ class Inbox:
             {"id": message_id},
         )
 
-    async def mark_sent(self, message_id: int, external_id: str, status: str) -> None:
-        """The channel accepted it: its id and first status (never moving a status back)."""
-        await self.db.execute(
-            """UPDATE messages SET external_id = :external_id, error = NULL,
-                   status = CASE WHEN status IN ('pending', 'submitting') THEN :status
-                       ELSE status END
-               WHERE id = :id""",
-            {"id": message_id, "external_id": external_id, "status": status},
-        )
+    async def mark_sent(
+        self, message_id: int, external_id: str, status: str, *, finish_turn: int | None = None
+    ) -> None:
+        """The channel accepted it: its id and first status (never moving a status back);
+        with `finish_turn`, that turn is `done` in the same transaction."""
+        params = {"id": message_id, "external_id": external_id, "status": status}
+        await self._update_message(_MARK_SENT, params, finish_turn)
 
-    async def mark_failed(self, message_id: int, error: str) -> None:
-        await self.db.execute(
-            "UPDATE messages SET status = 'failed', error = :error WHERE id = :id",
-            {"id": message_id, "error": error[:500]},
-        )
+    async def mark_failed(
+        self, message_id: int, error: str, *, finish_turn: int | None = None
+    ) -> None:
+        """Sending it failed for good (with `finish_turn`: that turn is `done` too)."""
+        params = {"id": message_id, "error": error[:500]}
+        await self._update_message(_MARK_FAILED, params, finish_turn)
 
     async def finish_turn(self, turn_id: int) -> None:
-        await self.db.execute(
-            "UPDATE turns SET status = 'done', updated_at = :now WHERE id = :id",
-            {"id": turn_id, "now": utc_now()},
-        )
+        await self.db.execute(_FINISH_TURN, {"turn_id": turn_id, "now": utc_now()})
+
+    async def _update_message(self, sql: str, params: dict[str, Any], turn_id: int | None) -> None:
+        if turn_id is None:
+            await self.db.execute(sql, params)
+            return
+        params = {**params, "turn_id": turn_id, "now": utc_now()}
+        if self.db.dialect == "postgres":  # one statement, one round trip
+            await self.db.execute(f"WITH message AS ({sql}) {_FINISH_TURN}", params)
+            return
+        async with self.db.transaction() as session:
+            await session.execute(sql, params)
+            await session.execute(_FINISH_TURN, params)
 
     async def record_delivery(self, tenant_id: str, external_id: str, status: str) -> bool | None:
         """A delivery status callback: True when it moved the status forward, False when it

@@ -199,43 +199,18 @@ class CustomerMemory:
 
     async def profile(self, tenant_id: str, customer: str) -> CustomerProfile:
         """The customer's facts, orders and issue counts."""
-        profile = CustomerProfile()
-        for item in await self.items(tenant_id, customer):
-            value = item.value
-            kind = value.get("kind")
-            if kind == "fact":
-                profile.facts[value["name"]] = Fact(
-                    value["value"], _when(value["observed_at"]), value["conversation_id"]
-                )
-            elif kind == "order":
-                profile.orders.append(
-                    OrderFact(
-                        value["order_kind"],
-                        value["value"],
-                        _when(value["observed_at"]),
-                        value["conversation_id"],
-                    )
-                )
-            elif kind == "issue":
-                profile.issues[value["issue"]] = profile.issues.get(value["issue"], 0) + 1
-        profile.orders.sort(key=lambda order: order.observed_at, reverse=True)
-        return profile
+        return _profile(await self.items(tenant_id, customer))
 
     async def summaries(self, tenant_id: str, customer: str) -> list[ConversationSummary]:
         """The customer's conversation summaries, newest first."""
-        found = [
-            ConversationSummary(
-                conversation_id=item.value["conversation_id"],
-                text=item.value["text"],
-                observed_at=_when(item.value["observed_at"]),
-                language=item.value.get("language", ""),
-                turns=int(item.value.get("turns", 0)),
-                closed=bool(item.value.get("closed", False)),
-                close_reason=item.value.get("close_reason", ""),
-            )
-            for item in await self.items(tenant_id, customer, "summary")
-        ]
-        return sorted(found, key=lambda s: s.observed_at, reverse=True)
+        return _summaries(await self.items(tenant_id, customer, "summary"))
+
+    async def recollection(
+        self, tenant_id: str, customer: str
+    ) -> tuple[CustomerProfile, list[ConversationSummary]]:
+        """`profile()` and `summaries()` from one read of the customer's items."""
+        items = await self.items(tenant_id, customer)
+        return _profile(items), _summaries(items)
 
     async def export(self, tenant_id: str, customer: str) -> list[dict[str, Any]]:
         """Every stored item, as JSON-ready dicts (key, value, created_at, updated_at)."""
@@ -254,10 +229,13 @@ class CustomerMemory:
         namespace = memory_namespace(tenant_id, customer)
         deleted = 0
         while items := await self.items(tenant_id, customer):
-            for item in items:
-                await self.store.adelete(namespace, item.key)
+            await self.store.abatch([PutOp(namespace, item.key, None) for item in items])
             deleted += len(items)
         return deleted
+
+    async def erase_tenant(self, tenant_id: str) -> int:
+        """Delete everything remembered about every customer of the tenant; how many items."""
+        return sum([await self.erase(tenant_id, c) for c in await self.customers(tenant_id)])
 
     async def customers(self, tenant_id: str) -> list[str]:
         """The customer keys that have memory at `tenant_id`."""
@@ -271,3 +249,45 @@ class CustomerMemory:
             found.extend(_unlabel(namespace[2]) for namespace in page if len(namespace) == 3)
             if len(page) < PAGE:
                 return sorted(set(found))
+
+
+def _profile(items: list[Item]) -> CustomerProfile:
+    profile = CustomerProfile()
+    for item in items:
+        value = item.value
+        kind = value.get("kind")
+        if kind == "fact":
+            profile.facts[value["name"]] = Fact(
+                value["value"], _when(value["observed_at"]), value["conversation_id"]
+            )
+        elif kind == "order":
+            profile.orders.append(
+                OrderFact(
+                    value["order_kind"],
+                    value["value"],
+                    _when(value["observed_at"]),
+                    value["conversation_id"],
+                )
+            )
+        elif kind == "issue":
+            profile.issues[value["issue"]] = profile.issues.get(value["issue"], 0) + 1
+    profile.orders.sort(key=lambda order: order.observed_at, reverse=True)
+    return profile
+
+
+def _summaries(items: list[Item]) -> list[ConversationSummary]:
+    """The summary items, newest first."""
+    found = [
+        ConversationSummary(
+            conversation_id=item.value["conversation_id"],
+            text=item.value["text"],
+            observed_at=_when(item.value["observed_at"]),
+            language=item.value.get("language", ""),
+            turns=int(item.value.get("turns", 0)),
+            closed=bool(item.value.get("closed", False)),
+            close_reason=item.value.get("close_reason", ""),
+        )
+        for item in items
+        if item.value.get("kind") == "summary"
+    ]
+    return sorted(found, key=lambda s: s.observed_at, reverse=True)

@@ -30,6 +30,7 @@ from psycopg.rows import DictRow
 
 from checkpoints.database import SQLITE_BUSY_TIMEOUT_SECONDS, Database, PgPool
 from checkpoints.migrations import migrate
+from checkpoints.postgres_saver import InlinePostgresSaver
 from checkpoints.service import ServiceStore
 from config.settings import Settings
 
@@ -112,7 +113,7 @@ async def _open_postgres(url: str, max_size: int) -> AsyncIterator[Persistence]:
     db = await Database.connect_postgres(url, max_size=max_size)
     try:
         await migrate(db)
-        checkpointer = AsyncPostgresSaver(conn=db.pool)
+        checkpointer = InlinePostgresSaver(conn=db.pool)
         store = AsyncPostgresStore(conn=db.pool)
         await _setup_langgraph(db.pool, checkpointer, store)
         async with store:

@@ -146,6 +146,13 @@ class ServiceStore:
         """Delete a tenant with its conversations and messages; False when there was none."""
         return await self.db.execute("DELETE FROM tenants WHERE id = :id", {"id": tenant_id}) > 0
 
+    async def conversation_ids(self, tenant_id: str) -> list[str]:
+        """Every conversation id of the tenant (the ids of its LangGraph threads)."""
+        rows = await self.db.fetch_all(
+            "SELECT id FROM conversations WHERE tenant_id = :id", {"id": tenant_id}
+        )
+        return [row["id"] for row in rows]
+
     # conversations
 
     async def open_conversation(

@@ -46,6 +46,7 @@ BENCH_TENANT: dict[str, Any] = {
 }
 
 ACCOUNT_SID = "AC" + "b" * 32
+KEEPALIVE_SECONDS = 2.0
 BENCH_DOCUMENTS = [
     {
         "id": "horarios",
@@ -162,7 +163,8 @@ async def drive(
     run = secrets.token_hex(4)
     numbers = [f"+52166{i:08d}" for i in range(args.conversations)]
     customers = [f"whatsapp:{n}" for n in numbers]
-    connector = aiohttp.TCPConnector(limit=args.concurrency)
+    # idle connections are dropped before the server's keep-alive timeout (5 s) closes them
+    connector = aiohttp.TCPConnector(limit=args.concurrency, keepalive_timeout=KEEPALIVE_SECONDS)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def post(request: tuple[str, bytes, dict[str, str]]) -> None:

@@ -6,15 +6,32 @@ the server and `langgraph dev` each bring their own persistence.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from graph.context import TenantContext
 from graph.state import ConversationState
-from nodes.handoff import hand_over, handoff_router, route_after_responder, route_after_router
+from nodes import handoff
+from nodes.handoff import hand_over, handoff_router
 from nodes.responder import responder
 from nodes.retriever import retriever
 from nodes.sentiment import sentiment
 from nodes.summarizer import summarizer
+
+
+# The routers as coroutines: LangGraph runs a plain-function router on a worker thread.
+async def route_after_router(state: ConversationState) -> Literal["hand_over", "retriever"]:
+    """`nodes.handoff.route_after_router`, on the event loop."""
+    return handoff.route_after_router(state)
+
+
+async def route_after_responder(
+    state: ConversationState, runtime: Runtime[TenantContext]
+) -> Literal["hand_over", "summarizer"]:
+    """`nodes.handoff.route_after_responder`, on the event loop."""
+    return handoff.route_after_responder(state, runtime)
 
 
 def build_graph() -> StateGraph[ConversationState, TenantContext]:

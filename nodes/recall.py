@@ -124,9 +124,7 @@ async def recall(
     The current conversation's own summary is left out: the model sees that conversation.
     """
     memory = CustomerMemory(store)
-    profile, summaries = await asyncio.gather(
-        memory.profile(tenant_id, customer), memory.summaries(tenant_id, customer)
-    )
+    profile, summaries = await memory.recollection(tenant_id, customer)
     earlier = [s for s in summaries if s.conversation_id != conversation_id and s.text.strip()]
     earlier = earlier[:MAX_CANDIDATES]
     ranked = await rank_summaries(question, earlier)

@@ -5,10 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from langchain_core.messages import AnyMessage, HumanMessage, ToolMessage, trim_messages
+from langchain_core.messages import (
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+    trim_messages,
+)
 
 MODEL_WINDOW = 10
 """How many of the latest messages the model sees (the thread keeps them all)."""
+
+
+def message_count(messages: list[BaseMessage]) -> int:
+    """`trim_messages`' token counter: one "token" per message (a Python function, as
+    inspecting the builtin `len` parses its text signature on every call)."""
+    return len(messages)
 
 
 def model_window(messages: Sequence[AnyMessage], limit: int = MODEL_WINDOW) -> list[AnyMessage]:
@@ -21,7 +33,7 @@ def model_window(messages: Sequence[AnyMessage], limit: int = MODEL_WINDOW) -> l
     window = trim_messages(
         list(messages),
         max_tokens=limit,
-        token_counter=len,
+        token_counter=message_count,
         strategy="last",
         start_on="human",
         include_system=True,

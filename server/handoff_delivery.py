@@ -13,32 +13,19 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from typing import Any
 
 from checkpoints.inbox import Inbox
 from checkpoints.records import ConversationRecord, MessageRecord, TenantRecord
-from config.settings import Settings
 from server.channels.delivery import send_recorded
 from server.channels.split import split_message
 from server.channels.twilio_account import twilio_account
-from server.channels.twilio_outbound import TwilioSender
 from server.services import Services
 
 log = logging.getLogger(__name__)
 
 CLAIM_WAIT_SECONDS = 10.0
 CLAIM_POLL_SECONDS = 0.05
-
-
-@lru_cache(maxsize=4)
-def _sender(attempts: int, retry_base_seconds: float) -> TwilioSender:
-    return TwilioSender(attempts, retry_base_seconds)
-
-
-def sender_for(settings: Settings) -> TwilioSender:
-    """This process's sender for messages outside turns (one per retry setting)."""
-    return _sender(settings.twilio_send_attempts, settings.twilio_retry_base_seconds)
 
 
 @asynccontextmanager
@@ -93,10 +80,11 @@ async def send_to_customer(
         records.append(record)
     if not sends:
         return records
-    sender = sender_for(services.settings)
     for record in records:
         await inbox.mark_submitting(record.id)
-        await send_recorded(inbox, sender, account, services.settings, conversation, record)
+        await send_recorded(
+            inbox, services.sender, account, services.settings, conversation, record
+        )
     sent = await store.list_messages(tenant.id, conversation.id, after_id=records[0].id - 1)
     by_id = {m.id: m for m in sent}
     return [by_id.get(r.id, r) for r in records]

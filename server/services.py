@@ -18,6 +18,7 @@ from checkpoints.persistence import Persistence, open_persistence
 from checkpoints.service import ServiceStore, TenantExists
 from config.settings import Settings
 from graph.builder import build_graph
+from server.channels.twilio_outbound import TwilioSender
 from server.demo import DEMO_DOCUMENTS, DEMO_TENANT, DEMO_TENANT_ID
 from tools.knowledge import open_knowledge_base
 from tools.knowledge.base import KnowledgeBase
@@ -34,6 +35,8 @@ class Services:
     persistence: Persistence
     knowledge: KnowledgeBase
     graph: CompiledStateGraph[Any, Any, Any, Any]
+    sender: TwilioSender
+    """Twilio REST sends of this process (bot replies and agents' messages)."""
     _turn_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
@@ -87,7 +90,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         graph = build_graph().compile(
             checkpointer=persistence.checkpointer, store=persistence.store, name="atiende"
         )
-        services = Services(settings, persistence, knowledge, graph)
+        sender = TwilioSender(settings.twilio_send_attempts, settings.twilio_retry_base_seconds)
+        stack.push_async_callback(sender.close)
+        services = Services(settings, persistence, knowledge, graph, sender)
         if settings.is_development:
             await ensure_demo_tenant(services)
         yield services

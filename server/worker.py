@@ -27,7 +27,7 @@ from server.channels.tenant_cache import TenantCache
 from server.channels.twilio_account import TwilioAccount, twilio_account
 from server.channels.twilio_outbound import SendResult, TwilioSender
 from server.ownership import open_handoff
-from server.queued_turns import plan_turn
+from server.queued_turns import THROTTLE_WINDOW, plan_turn
 from server.services import Services
 
 log = logging.getLogger(__name__)
@@ -166,23 +166,25 @@ class Worker:
 
     async def work(self, tenant_id: str, conversation_id: str) -> None:
         """With the conversation claimed: finish its unfinished turn, or run a due burst."""
-        inbox, store = self.services.inbox, self.services.store
-        tenant = await self._tenants.get(tenant_id, store.get_tenant)
-        conversation = await store.get_conversation(tenant_id, conversation_id)
-        if tenant is None or conversation is None:
+        inbox = self.services.inbox
+        tenant = await self._tenants.get(tenant_id, self.services.store.get_tenant)
+        if tenant is None:
             return
-        turn = await inbox.unfinished_turn(tenant_id, conversation_id)
+        found = await inbox.work(tenant_id, conversation_id, utc_now() - THROTTLE_WINDOW)
+        conversation, turn = found.conversation, found.unfinished
+        if conversation is None:
+            return
         inbound: list[MessageRecord] | None = None
         if turn is not None and turn.status == "running":
             turn = await inbox.retry_turn(turn)
             log.info("turn_resumed", extra=_ids(turn))
         if turn is None:
-            pending = await inbox.pending_messages(tenant_id, conversation_id)
+            pending = found.pending
             if not pending or not self._burst_over(tenant, pending):
                 return
             turn = await inbox.start_turn(tenant_id, conversation_id, [m.id for m in pending])
             inbound = pending  # all still pending: this process holds the conversation
-        await self._complete(tenant, conversation, turn, inbound)
+        await self._complete(tenant, conversation, turn, inbound, found.recent_inbound)
 
     def _burst_over(self, tenant: TenantRecord, pending: list[MessageRecord]) -> bool:
         first, last = pending[0].created_at, max(m.created_at for m in pending)
@@ -195,6 +197,7 @@ class Worker:
         conversation: ConversationRecord,
         turn: TurnRecord,
         inbound: list[MessageRecord] | None = None,
+        recent_inbound: int | None = None,
     ) -> None:
         inbox = self.services.inbox
         account = twilio_account(tenant, self.settings)
@@ -204,7 +207,9 @@ class Worker:
                 inbound = [
                     m for m in await inbox.turn_messages(turn.id) if m.direction == "inbound"
                 ]
-            plan = await plan_turn(self.services, tenant, conversation, turn, inbound, utc_now())
+            plan = await plan_turn(
+                self.services, tenant, conversation, turn, inbound, utc_now(), recent_inbound
+            )
             # "submitting" at once: were the process killed before the send finished, the
             # next attempt asks Twilio whether it went out before sending it again
             status = "submitting" if account.can_send else "recorded"
@@ -216,9 +221,13 @@ class Worker:
             unsent = [m for m in outbound if m.status == "submitting"]
         else:
             unsent = await inbox.unsent(turn.id)
-        for message in unsent:
-            await self._send(tenant, conversation, message, reconcile=not fresh)
-        await inbox.finish_turn(turn.id)
+        for index, message in enumerate(unsent):
+            last = index == len(unsent) - 1  # its bookkeeping also finishes the turn
+            await self._send(
+                tenant, conversation, message, reconcile=not fresh, finish=turn.id if last else None
+            )
+        if not unsent:
+            await inbox.finish_turn(turn.id)
         log.info("turn_done", extra=_ids(turn))
 
     async def _sent_earlier(
@@ -249,22 +258,27 @@ class Worker:
         message: MessageRecord,
         *,
         reconcile: bool,
+        finish: int | None = None,
     ) -> None:
         """Send one recorded outbound message exactly once (`reconcile`: it was recorded by an
-        earlier attempt, which may have sent it)."""
+        earlier attempt, which may have sent it); `finish`: the turn it completes."""
         inbox = self.services.inbox
         account = twilio_account(tenant, self.settings)
         if not account.can_send:
-            await inbox.mark_failed(message.id, "no Twilio account configured")
+            await inbox.mark_failed(message.id, "no Twilio account configured", finish_turn=finish)
             return
         if reconcile and message.status == "submitting":  # did the earlier attempt send it?
             earlier = await self._sent_earlier(tenant, account, conversation, message)
             if earlier is not None:
-                await inbox.mark_sent(message.id, earlier.sid or "", earlier.status)
+                await inbox.mark_sent(
+                    message.id, earlier.sid or "", earlier.status, finish_turn=finish
+                )
                 return
         if message.status == "pending":
             await inbox.mark_submitting(message.id)
-        await send_recorded(inbox, self.sender, account, self.settings, conversation, message)
+        await send_recorded(
+            inbox, self.sender, account, self.settings, conversation, message, finish_turn=finish
+        )
 
 
 @asynccontextmanager
@@ -272,17 +286,13 @@ async def run_worker(services: Services) -> AsyncIterator[Worker]:
     """Start the process's worker (claims on the service database); stop it on exit."""
     settings = services.settings
     url = settings.database_url if settings.uses_postgres else None
-    sender = TwilioSender(settings.twilio_send_attempts, settings.twilio_retry_base_seconds)
-    try:
-        async with open_claims(url, settings.worker_concurrency) as claims:
-            worker = Worker(services, claims, sender)
-            worker.start()
-            try:
-                yield worker
-            finally:
-                await worker.stop()
-    finally:
-        await asyncio.to_thread(sender.close)
+    async with open_claims(url, settings.worker_concurrency) as claims:
+        worker = Worker(services, claims, services.sender)
+        worker.start()
+        try:
+            yield worker
+        finally:
+            await worker.stop()
 
 
 def _unused(found: list[SendResult], known: set[str]) -> SendResult | None:

@@ -27,14 +27,17 @@ async def send_recorded(
     settings: Settings,
     conversation: ConversationRecord,
     message: MessageRecord,
+    *,
+    finish_turn: int | None = None,
 ) -> None:
-    """Send `message` (already marked submitting) and mark it sent or failed."""
+    """Send `message` (already marked submitting) and mark it sent or failed (and, with
+    `finish_turn`, that turn done)."""
     callback = status_callback_url(settings, conversation.tenant_id)
     result = await sender.send(account, conversation.address, message.body, callback)
     if result.sid is not None:
-        await inbox.mark_sent(message.id, result.sid, result.status)
+        await inbox.mark_sent(message.id, result.sid, result.status, finish_turn=finish_turn)
         return
-    await inbox.mark_failed(message.id, result.error or "send failed")
+    await inbox.mark_failed(message.id, result.error or "send failed", finish_turn=finish_turn)
     log.warning(
         "outbound_failed",
         extra={

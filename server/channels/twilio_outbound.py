@@ -1,34 +1,34 @@
 """Output adapter: send WhatsApp messages through Twilio's REST API with the twilio client.
 
-The client is synchronous, so every call runs on a dedicated thread pool, never on the
-event loop. 429 and 5xx answers (and network errors) are retried with exponential backoff;
-other errors fail at once. `TWILIO_API_BASE_URL` points the client at another host.
+The client's asynchronous flavour (one aiohttp session for every account) runs on the event
+loop without blocking it: no thread per request. 429 and 5xx answers (and network errors,
+timeouts) are retried with exponential backoff; other errors fail at once.
+`TWILIO_API_BASE_URL` points the client at another host.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from typing import TypeVar
 
-import requests
+import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from server.channels.twilio_account import TwilioAccount, whatsapp_address
 
 log = logging.getLogger(__name__)
 # The client logs every request (bodies included) at INFO: message bodies stay out of logs.
-logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+logging.getLogger("twilio.async_http_client").setLevel(logging.WARNING)
 
 HTTP_TIMEOUT_SECONDS = 15.0
-SEND_THREADS = 32
 RECONCILE_WINDOW = timedelta(minutes=5)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,48 +45,53 @@ class SendResult:
 
 
 def retryable(error: Exception) -> bool:
-    """Rate limits, server errors and network failures may succeed later."""
+    """Rate limits, server errors, network failures and timeouts may succeed later."""
     if isinstance(error, TwilioRestException):
         return error.status == 429 or error.status >= 500
-    return isinstance(error, requests.RequestException | TwilioException)
+    return isinstance(error, aiohttp.ClientError | TimeoutError | TwilioException)
 
 
 class TwilioSender:
-    """Sends through any number of Twilio accounts (one cached client each)."""
+    """Sends through any number of Twilio accounts (one cached client each, one session)."""
 
     def __init__(self, attempts: int = 5, retry_base_seconds: float = 0.5) -> None:
         self.attempts = max(1, attempts)
         self.retry_base_seconds = retry_base_seconds
         self._clients: dict[tuple[str, str, str], Client] = {}
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="twilio")
+        self._http: AsyncTwilioHttpClient | None = None
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+        self._clients.clear()
 
     def _client(self, account: TwilioAccount) -> Client:
         assert account.account_sid and account.auth_token
         key = (account.account_sid, account.auth_token, account.api_base_url)
-        with self._lock:
-            client = self._clients.get(key)
-            if client is None:
-                http = TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS)
-                client = Client(account.account_sid, account.auth_token, http_client=http)
-                client.api.base_url = account.api_base_url
-                self._clients[key] = client
-            return client
+        client = self._clients.get(key)
+        if client is None:
+            if self._http is None:  # created on the running loop, on first use
+                self._http = AsyncTwilioHttpClient()
+            client = Client(account.account_sid, account.auth_token, http_client=self._http)
+            client.api.base_url = account.api_base_url
+            self._clients[key] = client
+        return client
 
-    def _create(
+    async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
+        async with asyncio.timeout(HTTP_TIMEOUT_SECONDS):  # the async client sets none
+            return await request()
+
+    async def _create(
         self, account: TwilioAccount, to: str, body: str, callback: str | None
     ) -> SendResult:
         extra = {"status_callback": callback} if callback else {}
-        message = self._client(account).messages.create(
-            to=whatsapp_address(to), from_=account.whatsapp_number, body=body, **extra
+        message = await self._call(
+            lambda: self._client(account).messages.create_async(
+                to=whatsapp_address(to), from_=account.whatsapp_number, body=body, **extra
+            )
         )
         return SendResult(str(message.sid), str(message.status or "queued"))
-
-    async def _call(self, fn: partial[SendResult]) -> SendResult:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
     async def send(
         self, account: TwilioAccount, to: str, body: str, status_callback: str | None = None
@@ -94,7 +99,7 @@ class TwilioSender:
         """Send one message; retried on 429/5xx/network errors, a failed result otherwise."""
         for attempt in range(1, self.attempts + 1):
             try:
-                return await self._call(partial(self._create, account, to, body, status_callback))
+                return await self._create(account, to, body, status_callback)
             except Exception as error:
                 described = describe(error)
                 if not retryable(error) or attempt == self.attempts:
@@ -104,11 +109,16 @@ class TwilioSender:
             await asyncio.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    def _find(
+    async def find_sent(
         self, account: TwilioAccount, to: str, body: str, since: datetime
     ) -> list[SendResult]:
-        recent = self._client(account).messages.list(
-            to=whatsapp_address(to), from_=account.whatsapp_number, limit=50
+        """Messages with this body sent to `to` since about `since`, newest first (after a
+        crash during a send, to tell "sent, answer lost" from "never sent"); raises when
+        Twilio can't say."""
+        recent = await self._call(
+            lambda: self._client(account).messages.list_async(
+                to=whatsapp_address(to), from_=account.whatsapp_number, limit=50
+            )
         )
         return [
             SendResult(str(message.sid), str(message.status or "queued"))
@@ -116,15 +126,6 @@ class TwilioSender:
             if message.body == body
             and (message.date_created is None or message.date_created >= since - RECONCILE_WINDOW)
         ]
-
-    async def find_sent(
-        self, account: TwilioAccount, to: str, body: str, since: datetime
-    ) -> list[SendResult]:
-        """Messages with this body sent to `to` since about `since`, newest first (after a
-        crash during a send, to tell "sent, answer lost" from "never sent"); raises when
-        Twilio can't say."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, partial(self._find, account, to, body, since))
 
 
 def describe(error: Exception) -> str:

@@ -163,4 +163,4 @@ async def test_sender_retries_server_errors_then_gives_up_and_reconciles() -> No
             wrong = TwilioAccount(twilio.account_sid, "wrong", "whatsapp:+1", twilio.url)
             assert "401" in ((await sender.send(wrong, "+1", "x")).error or "")
         finally:
-            sender.close()
+            await sender.close()

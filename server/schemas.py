@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from tools.business_hours import BusinessHours
 
 TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+WHATSAPP_NUMBER = re.compile(r"^\+[1-9][0-9]{6,14}$")
 MAX_MESSAGE_CHARS = 4096
 MAX_DOCUMENT_CHARS = 1_000_000
 
@@ -57,6 +67,50 @@ class HandoffRulesIn(BaseModel):
         return self
 
 
+class WhatsAppIn(BaseModel):
+    """The tenant's WhatsApp channel: its own number and Twilio account (else the
+    deployment's), its quiet window and its throttle. `null` clears a value: the
+    deployment's setting applies again."""
+
+    model_config = ConfigDict(extra="forbid")
+    number: str | None = Field(default=None, max_length=40, examples=["+14155238886"])
+    """E.164, optionally prefixed `whatsapp:`."""
+    account_sid: str | None = Field(default=None, pattern=r"^AC[0-9a-fA-F]{32}$")
+    auth_token: SecretStr | None = Field(default=None, min_length=8, max_length=128)
+    """Write-only: responses only say `auth_token_set`."""
+    debounce_seconds: float | None = Field(default=None, ge=0, le=15)
+    """Quiet window before a burst is answered."""
+    throttle_per_minute: int | None = Field(default=None, ge=1, le=1000)
+    """Messages a minute from one customer before the bot stops answering (one notice)."""
+
+    @field_validator("number")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        bare = value.strip().removeprefix("whatsapp:").strip()
+        if not WHATSAPP_NUMBER.match(bare):
+            raise ValueError("a number in E.164 form like +14155238886 ('whatsapp:' optional)")
+        return f"whatsapp:{bare}"
+
+    @field_validator("auth_token")
+    @classmethod
+    def _no_spaces(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and any(c.isspace() for c in value.get_secret_value()):
+            raise ValueError("an auth token has no spaces")
+        return value
+
+
+class WhatsAppOut(BaseModel):
+    """The tenant's own WhatsApp settings (`null`: the deployment's applies)."""
+
+    number: str | None
+    account_sid: str | None
+    auth_token_set: bool
+    debounce_seconds: float | None
+    throttle_per_minute: int | None
+
+
 class TenantFields(BaseModel):
     """Editable tenant fields (all optional on PATCH)."""
 
@@ -68,6 +122,7 @@ class TenantFields(BaseModel):
     default_language: str | None = Field(default=None, pattern=r"^(es|en)$")
     handoff_message: str | None = Field(default=None, max_length=1000)
     handoff: HandoffRulesIn | None = None
+    whatsapp: WhatsAppIn | None = None
     enabled: bool | None = None
 
 
@@ -85,6 +140,7 @@ class TenantOut(BaseModel):
     default_language: str
     handoff_message: str
     handoff: dict[str, Any]
+    whatsapp: WhatsAppOut
     enabled: bool
     created_at: datetime
     updated_at: datetime

@@ -6,20 +6,38 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import SecretStr
 
+from checkpoints.memory import CustomerMemory
 from checkpoints.records import TenantRecord
 from checkpoints.service import TenantExists
 from server.dependencies import ServicesDep, TenantDep
-from server.schemas import TenantCreate, TenantFields, TenantList, TenantOut
+from server.schemas import (
+    TenantCreate,
+    TenantFields,
+    TenantList,
+    TenantOut,
+    WhatsAppIn,
+    WhatsAppOut,
+)
 from server.tenant_context import handoff_rules
 
 router = APIRouter(prefix="/admin/tenants", tags=["tenants"])
 HIDDEN_SETTINGS = {"webhook_secret"}
 
 
+# API field of `WhatsAppIn` -> key in settings["twilio"] (the others are top-level settings)
+TWILIO_KEYS = {
+    "number": "whatsapp_number",
+    "account_sid": "account_sid",
+    "auth_token": "auth_token",
+}
+
+
 def tenant_out(tenant: TenantRecord) -> TenantOut:
     stored = tenant.settings.get("handoff", {})
     rules = handoff_rules(stored)
+    twilio = tenant.settings.get("twilio") or {}
     return TenantOut(
         id=tenant.id,
         name=tenant.name,
@@ -33,23 +51,56 @@ def tenant_out(tenant: TenantRecord) -> TenantOut:
             **rules.__dict__,
             "keywords": list(rules.keywords),
         },
+        whatsapp=WhatsAppOut(
+            number=twilio.get("whatsapp_number"),
+            account_sid=twilio.get("account_sid"),
+            auth_token_set=bool(twilio.get("auth_token")),
+            debounce_seconds=tenant.settings.get("debounce_seconds"),
+            throttle_per_minute=tenant.settings.get("throttle_per_minute"),
+        ),
         enabled=tenant.enabled,
         created_at=tenant.created_at,
         updated_at=tenant.updated_at,
     )
 
 
-def stored_fields(body: TenantFields) -> dict[str, Any]:
-    """The body's set fields, with the handoff rules folded into `settings`."""
-    changes = body.model_dump(exclude_unset=True, exclude={"handoff", "id"})
+def with_whatsapp(settings: dict[str, Any], body: WhatsAppIn) -> dict[str, Any]:
+    """`settings` with the body's WhatsApp values set (`null` removes one)."""
+    merged = dict(settings)
+    twilio = dict(settings.get("twilio") or {})
+    for name, value in body.model_dump(exclude_unset=True).items():
+        target, key = (twilio, TWILIO_KEYS[name]) if name in TWILIO_KEYS else (merged, name)
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if bool(twilio.get("account_sid")) != bool(twilio.get("auth_token")):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail="whatsapp.account_sid and whatsapp.auth_token are set together",
+        )
+    merged["twilio"] = twilio
+    return merged
+
+
+def stored_fields(body: TenantFields, settings: dict[str, Any]) -> dict[str, Any]:
+    """The body's set fields; its handoff rules and WhatsApp settings merged into the
+    stored `settings`."""
+    changes = body.model_dump(exclude_unset=True, exclude={"handoff", "whatsapp", "id"})
+    merged = dict(settings)
     if body.handoff is not None:
-        changes["settings"] = {"handoff": body.handoff.model_dump(exclude_none=True)}
+        handoff = body.handoff.model_dump(exclude_none=True)
+        merged["handoff"] = {**settings.get("handoff", {}), **handoff}
+    if body.whatsapp is not None:
+        merged = with_whatsapp(merged, body.whatsapp)
+    if merged != settings:
+        changes["settings"] = merged
     return changes
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_tenant(body: TenantCreate, services: ServicesDep) -> TenantOut:
-    fields = stored_fields(body)
+    fields = stored_fields(body, {})
     try:
         tenant = await services.store.create_tenant(TenantRecord(id=body.id, **fields))
     except TenantExists:
@@ -71,10 +122,7 @@ async def get_tenant(tenant: TenantDep) -> TenantOut:
 
 @router.patch("/{tenant_id}")
 async def update_tenant(body: TenantFields, tenant: TenantDep, services: ServicesDep) -> TenantOut:
-    changes = stored_fields(body)
-    if "settings" in changes:
-        handoff = {**tenant.settings.get("handoff", {}), **changes["settings"]["handoff"]}
-        changes["settings"] = {**tenant.settings, "handoff": handoff}
+    changes = stored_fields(body, tenant.settings)
     updated = await services.store.update_tenant(tenant.id, changes)
     if updated is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown tenant '{tenant.id}'")
@@ -83,7 +131,12 @@ async def update_tenant(body: TenantFields, tenant: TenantDep, services: Service
 
 @router.delete("/{tenant_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_tenant(tenant: TenantDep, services: ServicesDep) -> Response:
-    """Deletes the tenant, its conversations and its knowledge base."""
+    """Deletes the tenant, its conversations (and their threads), its customers' memory and
+    its knowledge base."""
     await asyncio.to_thread(services.knowledge.delete_tenant, tenant.id)
+    threads = await services.store.conversation_ids(tenant.id)
     await services.store.delete_tenant(tenant.id)
+    for thread_id in threads:
+        await services.persistence.checkpointer.adelete_thread(thread_id)
+    await CustomerMemory(services.persistence.store).erase_tenant(tenant.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 import numpy as np
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatResult
 
 STUB_REPLY = "[stub] Nuestro horario es de lunes a viernes de 9:00 a 18:00."
 _WORD = re.compile(r"\w+")
@@ -40,6 +44,20 @@ class HashEmbedder:
         return [float(self._vector(text) @ query) for text in b]
 
 
+class AsyncFakeChatModel(FakeListChatModel):
+    """The canned model, answering on the event loop like the real (async) LiteLLM model:
+    the stock fake, a sync-only model, would hop to a worker thread on every call."""
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._generate(messages, stop=stop, **kwargs)
+
+
 def install() -> None:
     """Use the stubs in this process (call before the server starts)."""
     import sys
@@ -49,7 +67,7 @@ def install() -> None:
     import tools.llm
 
     embedder = HashEmbedder()
-    model = FakeListChatModel(responses=[STUB_REPLY])
+    model = AsyncFakeChatModel(responses=[STUB_REPLY])
     original = tools.embeddings.default_embedder
     for name, module in list(sys.modules.items()):
         if name.split(".")[0] in ("nodes", "tools", "graph") and (

@@ -3,7 +3,9 @@
 Starts `atiende serve` on loopback (Postgres when DATABASE_URL is set, else SQLite in a
 temp folder; its worker off unless `--worker`) unless `--url` names a running server, then sends
 `--requests` signed inbound messages from `--customers` customers over `--concurrency`
-keep-alive connections. Prints acks/s and latency percentiles; JSON on the last line.
+keep-alive connections. Prints acks/s and latency percentiles; JSON on the last line. A server
+it starts gets a throwaway tenant, deleted afterwards with everything it stored (so a shared
+bench database is not left with thousands of pending messages for `bench turns` to answer).
 
     atiende bench webhook --requests 20000 --concurrency 32
 """
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import aiohttp
+import httpx
 
 from evals.bench_server import (
     RunningBenchServer,
@@ -28,6 +32,7 @@ from evals.bench_server import (
 )
 
 WARMUP_REQUESTS = 500
+BENCH_TENANT = "bench-webhook"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--url", help="a running server (default: start one on loopback)")
-    parser.add_argument("--tenant", default="demo")
+    parser.add_argument("--tenant", help="with --url (default: demo)")
     parser.add_argument("--auth-token", help="the Twilio auth token that server checks")
     parser.add_argument(
         "--worker",
@@ -133,13 +138,29 @@ def run(args: argparse.Namespace, server: RunningBenchServer) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.url:
+        args.tenant = args.tenant or "demo"
         if not args.auth_token:
             raise SystemExit("--url needs --auth-token (the token that server checks)")
         running = RunningBenchServer(args.url.rstrip("/"), args.auth_token, "", "remote")
         return run(args, running)
     env = {} if args.worker else {"WORKER_ENABLED": "false"}
     with bench_server(serve_command(), env) as server:
-        return run(args, server)
+        args.tenant = BENCH_TENANT
+        with throwaway_tenant(server):
+            return run(args, server)
+
+
+@contextlib.contextmanager
+def throwaway_tenant(server: RunningBenchServer) -> Iterator[None]:
+    """The bench tenant, fresh; deleted on exit with its conversations and messages."""
+    base = f"{server.url}/admin/tenants"
+    with httpx.Client(headers={"Authorization": f"Bearer {server.admin_key}"}) as admin:
+        admin.delete(f"{base}/{BENCH_TENANT}")
+        admin.post(base, json={"id": BENCH_TENANT, "name": "Webhook bench"}).raise_for_status()
+        try:
+            yield
+        finally:
+            admin.delete(f"{base}/{BENCH_TENANT}", timeout=120).raise_for_status()
 
 
 if __name__ == "__main__":

@@ -15,11 +15,9 @@ from tools.knowledge.fusion import (
 )
 
 
-def candidate(
-    name: str, dense: float, focus: float, bm25: float, coverage: float = 1.0
-) -> Candidate:
+def candidate(name: str, dense: float, focus: float, bm25: float) -> Candidate:
     payload = {"document_id": name, "title": name, "chunk": 0, "text": name, "language": "es"}
-    return Candidate(payload, dense=dense, focus=focus, bm25=bm25, coverage=coverage)
+    return Candidate(payload, dense=dense, focus=focus, bm25=bm25)
 
 
 def ids(passages: list) -> list[str]:
@@ -29,7 +27,7 @@ def ids(passages: list) -> list[str]:
 def test_weighted_sum_with_bm25_relative_to_the_best_candidate() -> None:
     a = candidate("a", dense=0.40, focus=0.50, bm25=2.0)
     b = candidate("b", dense=0.45, focus=0.55, bm25=20.0)
-    c = candidate("c", dense=0.60, focus=0.65, bm25=0.0, coverage=0.0)
+    c = candidate("c", dense=0.60, focus=0.65, bm25=0.0)
     # a: .2+.5+.05 = .75; b: .225+.55+.5 = 1.275; c: .3+.65 = .95
     assert ids(fuse([a, b, c], "hybrid", 3)) == ["b", "c", "a"]
     assert pytest.approx(1.275) == DENSE_WEIGHT * 0.45 + FOCUS_WEIGHT * 0.55 + BM25_WEIGHT
@@ -50,9 +48,9 @@ def test_lexical_evidence_counts_in_full_only_for_plausible_chunks() -> None:
 
 def test_bm25_counts_as_much_as_the_best_candidate_covers_the_question() -> None:
     def ranking(coverage: float) -> list[str]:
-        lexical = candidate("lexical", dense=0.30, focus=0.30, bm25=10.0, coverage=coverage)
-        semantic = candidate("semantic", dense=0.34, focus=0.45, bm25=0.0, coverage=0.0)
-        return ids(fuse([lexical, semantic], "hybrid", 2))
+        lexical = candidate("lexical", dense=0.30, focus=0.30, bm25=10.0)
+        semantic = candidate("semantic", dense=0.34, focus=0.45, bm25=0.0)
+        return ids(fuse([lexical, semantic], "hybrid", 2, coverage))
 
     # .15+.3+.5*coverage against .17+.45 = .62: the lexical match wins from coverage > .34
     assert ranking(1.0) == ranking(0.5) == ["lexical", "semantic"]
@@ -61,10 +59,10 @@ def test_bm25_counts_as_much_as_the_best_candidate_covers_the_question() -> None
 
 
 def test_single_signal_modes() -> None:
-    lexical = candidate("lexical", dense=0.10, focus=0.10, bm25=10.0, coverage=0.2)
-    semantic = candidate("semantic", dense=0.50, focus=0.50, bm25=1.0, coverage=0.1)
+    lexical = candidate("lexical", dense=0.10, focus=0.10, bm25=10.0)
+    semantic = candidate("semantic", dense=0.50, focus=0.50, bm25=1.0)
     # BM25 alone ranks by BM25, whatever the coverage
-    assert ids(fuse([semantic, lexical], "bm25", 2)) == ["lexical", "semantic"]
+    assert ids(fuse([semantic, lexical], "bm25", 2, coverage=0.1)) == ["lexical", "semantic"]
     assert ids(fuse([lexical, semantic], "dense", 2)) == ["semantic", "lexical"]
     with pytest.raises(ValueError, match="unknown search mode"):
         fuse([lexical], "rrf", 1)  # type: ignore[arg-type]

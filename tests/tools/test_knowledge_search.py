@@ -9,6 +9,7 @@ import pytest
 from qdrant_client import QdrantClient
 
 from tools.embeddings import default_embedder
+from tools.knowledge import search
 from tools.knowledge.edge import EdgeKnowledgeBase
 from tools.knowledge.fusion import candidate_depth
 from tools.knowledge.qdrant_server import QdrantServerKnowledgeBase
@@ -56,7 +57,8 @@ class _Embedder:
 
 
 class _Runner:
-    """Records the probes; every probe finds points a and b, with terms only for a."""
+    """Records the probes; every probe finds points a and b (scores .9 and .5 on every
+    signal, so the BM25 weight decides nothing), with `terms` for "a" when asked."""
 
     def __init__(self, terms: frozenset[int]) -> None:
         self.calls: list[tuple[str, list[Probe]]] = []
@@ -75,26 +77,37 @@ class _Runner:
         return found
 
 
-def test_probes_then_rescores_the_candidates_on_every_signal() -> None:
+def test_probes_then_rescores_the_candidates_on_every_signal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     sparse = SparseEncoder()
     words = sparse.query_words("¿envío gratis?")
     runner = _Runner(terms=words[0])  # "a" holds one of the two words
     embedder = _Embedder()
+    coverages: list[float] = []
+    real_fuse = search.fuse
+
+    def fuse(candidates: list, mode: str, limit: int, coverage: float) -> list:
+        coverages.append(coverage)
+        return real_fuse(candidates, mode, limit, coverage)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "fuse", fuse)
     passages = hybrid_search(runner, embedder, sparse, "acme", "¿envío gratis?", 3, "hybrid")
     assert embedder.queries == ["envío gratis"]
     (tenant1, first), (tenant2, second) = runner.calls
     assert tenant1 == tenant2 == "acme"
-    assert [(p.using, p.limit, p.ids) for p in first] == [
-        ("dense", candidate_depth(3), None),
-        ("focus", candidate_depth(3), None),
-        ("bm25", candidate_depth(3), None),
+    assert [(p.using, p.limit, p.ids, p.with_terms) for p in first] == [
+        ("dense", candidate_depth(3), None, False),
+        ("focus", candidate_depth(3), None, False),
+        ("bm25", candidate_depth(3), None, True),
     ]
     assert isinstance(first[2].query, SparseQuery) and set(first[2].query.values) == {1.0}
     assert [(p.using, p.ids, p.with_payload, p.with_terms) for p in second] == [
         ("dense", ["a", "b"], True, False),
         ("focus", ["a", "b"], False, False),
-        ("bm25", ["a", "b"], False, True),
+        ("bm25", ["a", "b"], False, False),
     ]
+    assert coverages == [0.5]  # the best BM25 candidate holds one word of two
     assert [p["document_id"] for p in passages] == ["a", "b"]
     assert passages[0]["score"] == 0.9
 
@@ -103,13 +116,16 @@ def test_modes_probe_only_their_signals() -> None:
     sparse = SparseEncoder()
     runner = _Runner(frozenset())
     hybrid_search(runner, _Embedder(), sparse, "acme", "envío gratis", 2, "bm25")
-    assert [p.using for p in runner.calls[0][1]] == ["bm25"]
+    assert [(p.using, p.with_terms) for p in runner.calls[0][1]] == [("bm25", False)]
     runner = _Runner(frozenset())
     hybrid_search(runner, _Embedder(), sparse, "acme", "envío gratis", 2, "dense")
     assert [p.using for p in runner.calls[0][1]] == ["dense", "focus"]
     runner = _Runner(frozenset())
     assert hybrid_search(runner, _Embedder(), sparse, "acme", "de la", 2, "bm25") == []
     assert runner.calls == []  # stop words only: nothing to probe
+    runner = _Runner(frozenset())
+    hybrid_search(runner, _Embedder(), sparse, "acme", "de la", 2, "hybrid")
+    assert [p.using for p in runner.calls[0][1]] == ["dense", "focus"]  # dense side only
 
 
 def test_both_backends_rank_and_score_alike(tmp_path: Path) -> None:

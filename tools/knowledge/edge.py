@@ -135,7 +135,7 @@ class EdgeKnowledgeBase:
                 )
             )
         found = self._open().query_batch(qe.QueryBatchRequest(requests))
-        return [[_hit(point) for point in points] for points in found]
+        return [_hits(probe, points) for probe, points in zip(probes, found, strict=True)]
 
     def list_documents(self, tenant_id: str) -> list[DocumentInfo]:
         payloads: list[dict[str, Any]] = []
@@ -206,11 +206,18 @@ def _range_from(field: str, start: int) -> qe.FieldCondition:
     return qe.FieldCondition(field, range=qe.RangeFloat(gte=float(start)))
 
 
-def _hit(point: qe.ScoredPoint) -> Hit:
-    vectors = point.vector if isinstance(point.vector, dict) else {}
-    terms = vectors.get(SPARSE_VECTOR)
-    indices = terms.indices if isinstance(terms, qe.SparseVector) else []
-    return Hit(point.id, point.score, point.payload, frozenset(indices))
+def _hits(probe: Probe, points: list[qe.ScoredPoint]) -> list[Hit]:
+    """Found points as `Hit`s, reading only what the probe asked for (each read converts)."""
+    if probe.with_terms:
+        return [Hit(p.id, p.score, None, _terms(p.vector)) for p in points]
+    if probe.with_payload:
+        return [Hit(p.id, p.score, p.payload) for p in points]
+    return [Hit(p.id, p.score) for p in points]
+
+
+def _terms(vectors: Any) -> frozenset[int]:
+    terms = vectors.get(SPARSE_VECTOR) if isinstance(vectors, dict) else None
+    return frozenset(terms.indices) if isinstance(terms, qe.SparseVector) else frozenset()
 
 
 def _acquire_lock(lock_path: Path) -> int:

@@ -9,7 +9,7 @@ signal, within the tenant) and scores every candidate on every signal:
 - `bm25`: the BM25 score, divided by the best BM25 score among the candidates (BM25 has no
   fixed scale). It counts in full only for a chunk that is semantically plausible (dense
   or focus cosine >= `LEXICAL_GATE`: "72 horas" must not answer "¿a qué hora abren?"),
-  and in proportion to `coverage`, the share of the question's words found in the
+  and in proportion to `coverage`, the share of the question's words found in the BM25
   candidate that has the most of them: when no chunk shares more than a word or two with
   the question (a paraphrase, or a Spanish question over an English knowledge base), the
   BM25 order is mostly noise and the dense signals decide.
@@ -40,14 +40,12 @@ MIN_CANDIDATES = 32
 
 @dataclass
 class Candidate:
-    """One chunk with its payload, its score on each signal (0 when it has none) and the
-    share of the query's words it contains."""
+    """One chunk with its payload and its score on each signal (0 when it has none)."""
 
     payload: dict[str, Any]
     dense: float = 0.0
     focus: float = 0.0
     bm25: float = 0.0
-    coverage: float = 0.0
 
 
 def candidate_depth(limit: int) -> int:
@@ -62,12 +60,14 @@ def uses(mode: SearchMode) -> tuple[bool, bool]:
     return mode != "bm25", mode != "dense"
 
 
-def fuse(candidates: list[Candidate], mode: SearchMode, limit: int) -> list[Passage]:
-    """The best `limit` passages by fused score; each passage's `score` is its dense cosine
-    (the calibrated relevance of `tools.knowledge.relevance`)."""
+def fuse(
+    candidates: list[Candidate], mode: SearchMode, limit: int, coverage: float = 1.0
+) -> list[Passage]:
+    """The best `limit` passages by fused score (`coverage`: see the module docstring);
+    each passage's `score` is its dense cosine (the calibrated relevance of
+    `tools.knowledge.relevance`)."""
     use_dense, use_bm25 = uses(mode)
     best_bm25 = max((c.bm25 for c in candidates), default=0.0)
-    coverage = max((c.coverage for c in candidates), default=0.0)
     bm25_weight = BM25_WEIGHT * coverage if use_dense else 1.0
     scored: list[tuple[float, Passage]] = []
     for candidate in candidates:

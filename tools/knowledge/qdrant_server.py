@@ -114,7 +114,7 @@ class QdrantServerKnowledgeBase:
                 )
             )
         found = self._open().query_batch_points(self.collection, requests)
-        return [[_hit(point) for point in response.points] for response in found]
+        return [_hits(probe, r.points) for probe, r in zip(probes, found, strict=True)]
 
     def list_documents(self, tenant_id: str) -> list[DocumentInfo]:
         payloads: list[dict[str, Any]] = []
@@ -227,8 +227,13 @@ def _match(field: str, value: str) -> models.FieldCondition:
     return models.FieldCondition(key=field, match=models.MatchValue(value=value))
 
 
-def _hit(point: models.ScoredPoint) -> Hit:
-    vectors = point.vector if isinstance(point.vector, dict) else {}
-    terms = vectors.get(SPARSE_VECTOR)
-    indices = terms.indices if isinstance(terms, models.SparseVector) else []
-    return Hit(point.id, point.score, point.payload, frozenset(indices))
+def _hits(probe: Probe, points: list[models.ScoredPoint]) -> list[Hit]:
+    """Found points as `Hit`s, with the stored BM25 token ids when the probe asked."""
+    if probe.with_terms:
+        return [Hit(p.id, p.score, p.payload, _terms(p.vector)) for p in points]
+    return [Hit(p.id, p.score, p.payload) for p in points]
+
+
+def _terms(vectors: Any) -> frozenset[int]:
+    terms = vectors.get(SPARSE_VECTOR) if isinstance(vectors, dict) else None
+    return frozenset(terms.indices) if isinstance(terms, models.SparseVector) else frozenset()

@@ -1,10 +1,10 @@
 """The two-stage hybrid search, written once for every backend.
 
 1. Probe: the tenant's best `candidate_depth(limit)` chunks by each signal the mode uses
-   (`dense`, `focus`, `bm25`).
+   (`dense`, `focus`, `bm25`), and the share of the question's words found in the BM25
+   candidate that has the most of them (read from the stored BM25 vectors).
 2. Rescore: every candidate scored on every signal (one batch restricted to the candidate
-   ids), plus the share of the question's words each candidate contains (read from its
-   stored BM25 vector); `fusion.fuse` ranks them.
+   ids); `fusion.fuse` ranks them.
 
 A backend only runs batches of `Probe`s through its client (`ProbeRunner`): it turns a
 probe into its client's request, filtered to the tenant (the backend's one scope
@@ -14,8 +14,8 @@ builder), with the BM25 IDF computed over the tenant's chunks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from tools.knowledge.fusion import Candidate, SearchMode, candidate_depth, fuse, uses
 from tools.knowledge.ingestion import DENSE_VECTOR, FOCUS_VECTOR, SPARSE_VECTOR
@@ -57,14 +57,13 @@ class Probe:
     with_terms: bool = False
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One point found by a probe."""
+class Hit(NamedTuple):
+    """One point found by a probe (a tuple: hundreds are made per search)."""
 
     id: Any
     score: float
     payload: dict[str, Any] | None = None
-    terms: frozenset[int] = field(default_factory=frozenset)
+    terms: frozenset[int] = frozenset()
 
 
 class ProbeRunner(Protocol):
@@ -108,32 +107,26 @@ def hybrid_search(
     if not wanted:  # BM25 alone, and a query of stop words only
         return []
     depth = candidate_depth(limit)
-    found = runner.run_probes(tenant_id, [Probe(name, vectors[name], depth) for name in wanted])
+    hybrid = use_dense and use_bm25
+    probes = [Probe(n, vectors[n], depth, with_terms=hybrid and n == SPARSE_VECTOR) for n in wanted]
+    found = runner.run_probes(tenant_id, probes)
     ids = list(dict.fromkeys(hit.id for hits in found for hit in hits))
     if not ids:
         return []
+    coverage = 0.0
+    if hybrid and SPARSE_VECTOR in wanted:
+        lexical = found[wanted.index(SPARSE_VECTOR)]
+        shares = (sum(1 for word in words if word & hit.terms) / len(words) for hit in lexical)
+        coverage = max(shares, default=0.0)
     names = list(vectors)
     scored = runner.run_probes(
         tenant_id,
-        [
-            Probe(
-                name,
-                vectors[name],
-                len(ids),
-                ids=ids,
-                with_payload=name == DENSE_VECTOR,
-                with_terms=name == SPARSE_VECTOR,
-            )
-            for name in names
-        ],
+        [Probe(n, vectors[n], len(ids), ids, with_payload=n == DENSE_VECTOR) for n in names],
     )
     candidates = {hit.id: Candidate(hit.payload or {}) for hit in scored[0]}
     for name, hits in zip(names, scored, strict=True):
         for hit in hits:
             candidate = candidates.get(hit.id)
-            if candidate is None:
-                continue
-            setattr(candidate, _SIGNALS[name], hit.score)
-            if name == SPARSE_VECTOR:
-                candidate.coverage = sum(1 for w in words if w & hit.terms) / len(words)
-    return fuse(list(candidates.values()), mode, limit)
+            if candidate is not None:
+                setattr(candidate, _SIGNALS[name], hit.score)
+    return fuse(list(candidates.values()), mode, limit, coverage)

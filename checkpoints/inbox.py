@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from checkpoints.database import Database, Session, utc_now
@@ -33,6 +33,7 @@ OUTBOUND_RANK: dict[str, int] = {
     "read": 6,
 }
 UNSENT = ("pending", "submitting")
+ZERO = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,9 @@ def _timestamp(value: Any) -> datetime:
     if isinstance(value, str):  # SQLite aggregates lose the column's declared type
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value if value.utcoffset() == ZERO else value.astimezone(UTC)
 
 
 _RECEIVE_POSTGRES = """

@@ -67,6 +67,9 @@ class Worker:
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._tenants = TenantCache(self.settings.webhook_tenant_cache_seconds)
+        # what the last poll found, reused until the next poll is due or a message arrives
+        self._backlog: list[QueuedConversation] = []
+        self._backlog_until = 0.0
 
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self._run(), name="atiende-worker")
@@ -74,6 +77,7 @@ class Worker:
     def nudge(self, tenant: TenantRecord) -> None:
         """A message of `tenant` just arrived: look for work now when its quiet window is
         shorter than the poll interval (otherwise the next poll is soon enough)."""
+        self._backlog_until = 0.0  # the next schedule looks at the inbox again
         quiet = quiet_window(tenant, self.settings.debounce_seconds)
         if quiet < self.settings.worker_poll_seconds:
             self._wake.set()
@@ -112,9 +116,12 @@ class Worker:
         next_in = self.settings.worker_poll_seconds
         if len(self._active) >= self.settings.worker_concurrency:
             return next_in  # busy: a finishing turn wakes the loop
-        queued = await self.services.inbox.queued()
+        clock = asyncio.get_running_loop().time()
+        if not self._backlog or clock >= self._backlog_until:
+            self._backlog = await self.services.inbox.queued()
+            self._backlog_until = clock + next_in
         now = utc_now()
-        for item in queued:
+        for item in list(self._backlog):
             if item.conversation_id in self._active:
                 continue
             if len(self._active) >= self.settings.worker_concurrency:
@@ -141,6 +148,8 @@ class Worker:
     def _spawn(self, item: QueuedConversation) -> None:
         task = asyncio.create_task(self._claim(item.tenant_id, item.conversation_id))
         self._active[item.conversation_id] = task
+        with contextlib.suppress(ValueError):
+            self._backlog.remove(item)
 
     async def _claim(self, tenant_id: str, conversation_id: str) -> None:
         try:
@@ -162,6 +171,8 @@ class Worker:
             self._retry_at[conversation_id] = utc_now() + timedelta(seconds=FAILURE_BACKOFF_SECONDS)
         finally:
             self._active.pop(conversation_id, None)
+            # what the backlog said about it is stale now
+            self._backlog = [i for i in self._backlog if i.conversation_id != conversation_id]
             self._wake.set()
 
     async def work(self, tenant_id: str, conversation_id: str) -> None:

@@ -64,7 +64,8 @@ def to_psycopg(sql: str) -> str:
     return _PLACEHOLDER.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
-async def _configure_postgres(connection: psycopg.AsyncConnection[DictRow]) -> None:
+async def configure_postgres(connection: psycopg.AsyncConnection[DictRow]) -> None:
+    """Every connection talks UTC."""
     await connection.execute("SET TIME ZONE 'UTC'")
 
 
@@ -153,7 +154,15 @@ class Database:
         self.dialect: Dialect = dialect
         self._sqlite = sqlite
         self._pool = pool
+        self._connection: psycopg.AsyncConnection[DictRow] | None = None
         self._lock = asyncio.Lock()
+
+    @classmethod
+    def on_connection(cls, connection: psycopg.AsyncConnection[DictRow]) -> Database:
+        """Statements on one Postgres connection the caller holds (and closes), one at a time."""
+        db = cls("postgres")
+        db._connection = connection
+        return db
 
     @classmethod
     async def connect_sqlite(cls, path: Path | str) -> Database:
@@ -180,7 +189,7 @@ class Database:
             min_size=min_size,
             max_size=max_size,
             kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 0},
-            configure=_configure_postgres,
+            configure=configure_postgres,
             check=IdleCheck.check,
             reset=IdleCheck.returned,
             name="atiende",
@@ -218,10 +227,10 @@ class Database:
     async def fetch_batch(self, statements: Sequence[tuple[str, Params]]) -> list[list[Row]]:
         """The rows of several queries, in one round trip (a Postgres pipeline: one implicit
         transaction, so one snapshot)."""
-        if self._pool is None:
+        if self.dialect == "sqlite":
             async with self._session() as session:
                 return [await session.fetch_all(sql, params) for sql, params in statements]
-        async with self._pool.connection() as pg:
+        async with self._postgres() as pg:
             async with pg.pipeline():
                 cursors = [await pg.execute(*Session._psycopg(sql, p)) for sql, p in statements]
             return [await cursor.fetchall() for cursor in cursors]
@@ -234,8 +243,8 @@ class Database:
         `BEGIN IMMEDIATE` (takes the write lock up front, so it never fails half-way with
         SQLITE_BUSY) and excludes every other statement of this `Database` until it ends.
         """
-        if self._pool is not None:
-            async with self._pool.connection() as pg, pg.transaction():
+        if self.dialect == "postgres":
+            async with self._postgres() as pg, pg.transaction():
                 yield Session("postgres", pg)
             return
         lite = self._require_sqlite()
@@ -256,9 +265,17 @@ class Database:
             await self._sqlite.close()
 
     @asynccontextmanager
+    async def _postgres(self) -> AsyncIterator[psycopg.AsyncConnection[DictRow]]:
+        if self._connection is not None:
+            yield self._connection
+            return
+        async with self.pool.connection() as pg:
+            yield pg
+
+    @asynccontextmanager
     async def _session(self) -> AsyncIterator[Session]:
-        if self._pool is not None:
-            async with self._pool.connection() as pg:
+        if self.dialect == "postgres":
+            async with self._postgres() as pg:
                 yield Session("postgres", pg)
             return
         async with self._lock:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from checkpoints.database import Database, Session, utc_now
+from checkpoints.database import Database, Params, Row, Session, utc_now
 from checkpoints.records import ConversationRecord, MessageRecord, TurnRecord
 from checkpoints.service import new_conversation_id
 
@@ -77,6 +77,22 @@ class ConversationWork:
     """Inbound messages not yet part of a turn, oldest first."""
     recent_inbound: int
     """Inbound messages since the `since` asked for (for throttling)."""
+
+    @staticmethod
+    def reads(tenant_id: str, conversation_id: str, since: datetime) -> list[tuple[str, Params]]:
+        """The queries it is read with (`from_rows` takes their rows)."""
+        params = {"tenant_id": tenant_id, "conversation_id": conversation_id, "since": since}
+        return [(sql, params) for sql in _WORK]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[list[Row]]) -> ConversationWork:
+        conversation, turn, pending, recent = rows
+        return cls(
+            ConversationRecord.from_row(conversation[0]) if conversation else None,
+            TurnRecord.from_row(turn[0]) if turn else None,
+            [MessageRecord.from_row(row) for row in pending],
+            int(recent[0]["n"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,16 +281,8 @@ class Inbox:
     async def work(self, tenant_id: str, conversation_id: str, since: datetime) -> ConversationWork:
         """The conversation, its unfinished turn, its pending messages and how many inbound
         messages arrived since `since`, in one round trip."""
-        params = {"tenant_id": tenant_id, "conversation_id": conversation_id, "since": since}
-        conversation, turn, pending, recent = await self.db.fetch_batch(
-            [(sql, params) for sql in _WORK]
-        )
-        return ConversationWork(
-            ConversationRecord.from_row(conversation[0]) if conversation else None,
-            TurnRecord.from_row(turn[0]) if turn else None,
-            [MessageRecord.from_row(row) for row in pending],
-            int(recent[0]["n"]),
-        )
+        reads = ConversationWork.reads(tenant_id, conversation_id, since)
+        return ConversationWork.from_rows(await self.db.fetch_batch(reads))
 
     async def pending_messages(self, tenant_id: str, conversation_id: str) -> list[MessageRecord]:
         """The conversation's inbound messages not yet part of a turn, oldest first."""

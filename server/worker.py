@@ -18,9 +18,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from checkpoints.claims import ConversationClaims, open_claims
+from checkpoints.claims import Claim, ConversationClaims, open_claims
 from checkpoints.database import utc_now
-from checkpoints.inbox import QueuedConversation
+from checkpoints.inbox import ConversationWork, Inbox, QueuedConversation
 from checkpoints.records import ConversationRecord, MessageRecord, TenantRecord, TurnRecord
 from server.channels.delivery import send_recorded
 from server.channels.tenant_cache import TenantCache
@@ -153,9 +153,11 @@ class Worker:
 
     async def _claim(self, tenant_id: str, conversation_id: str) -> None:
         try:
-            async with self.claims.hold(conversation_id) as held:
+            since = utc_now() - THROTTLE_WINDOW
+            reads = ConversationWork.reads(tenant_id, conversation_id, since)
+            async with self.claims.hold(conversation_id, reads) as held:
                 if held:
-                    await self.work(tenant_id, conversation_id)
+                    await self.work(tenant_id, conversation_id, held)
             if held:
                 self._retry_at.pop(conversation_id, None)
             else:  # another process has it: look again after a poll interval
@@ -175,13 +177,17 @@ class Worker:
             self._backlog = [i for i in self._backlog if i.conversation_id != conversation_id]
             self._wake.set()
 
-    async def work(self, tenant_id: str, conversation_id: str) -> None:
-        """With the conversation claimed: finish its unfinished turn, or run a due burst."""
-        inbox = self.services.inbox
+    async def work(self, tenant_id: str, conversation_id: str, claim: Claim) -> None:
+        """With the conversation claimed: finish its unfinished turn, or run a due burst (the
+        turn's bookkeeping goes through the claim's connection when it has one)."""
+        inbox = Inbox(claim.db) if claim.db else self.services.inbox
         tenant = await self._tenants.get(tenant_id, self.services.store.get_tenant)
         if tenant is None:
             return
-        found = await inbox.work(tenant_id, conversation_id, utc_now() - THROTTLE_WINDOW)
+        if claim.rows:
+            found = ConversationWork.from_rows(claim.rows)
+        else:
+            found = await inbox.work(tenant_id, conversation_id, utc_now() - THROTTLE_WINDOW)
         conversation, turn = found.conversation, found.unfinished
         if conversation is None:
             return
@@ -195,7 +201,7 @@ class Worker:
                 return
             turn = await inbox.start_turn(tenant_id, conversation_id, [m.id for m in pending])
             inbound = pending  # all still pending: this process holds the conversation
-        await self._complete(tenant, conversation, turn, inbound, found.recent_inbound)
+        await self._complete(inbox, tenant, conversation, turn, inbound, found.recent_inbound)
 
     def _burst_over(self, tenant: TenantRecord, pending: list[MessageRecord]) -> bool:
         first, last = pending[0].created_at, max(m.created_at for m in pending)
@@ -204,13 +210,13 @@ class Worker:
 
     async def _complete(
         self,
+        inbox: Inbox,
         tenant: TenantRecord,
         conversation: ConversationRecord,
         turn: TurnRecord,
         inbound: list[MessageRecord] | None = None,
         recent_inbound: int | None = None,
     ) -> None:
-        inbox = self.services.inbox
         account = twilio_account(tenant, self.settings)
         fresh = turn.status == "running"
         if fresh:
@@ -235,7 +241,12 @@ class Worker:
         for index, message in enumerate(unsent):
             last = index == len(unsent) - 1  # its bookkeeping also finishes the turn
             await self._send(
-                tenant, conversation, message, reconcile=not fresh, finish=turn.id if last else None
+                inbox,
+                tenant,
+                conversation,
+                message,
+                reconcile=not fresh,
+                finish=turn.id if last else None,
             )
         if not unsent:
             await inbox.finish_turn(turn.id)
@@ -264,6 +275,7 @@ class Worker:
 
     async def _send(
         self,
+        inbox: Inbox,
         tenant: TenantRecord,
         conversation: ConversationRecord,
         message: MessageRecord,
@@ -273,7 +285,6 @@ class Worker:
     ) -> None:
         """Send one recorded outbound message exactly once (`reconcile`: it was recorded by an
         earlier attempt, which may have sent it); `finish`: the turn it completes."""
-        inbox = self.services.inbox
         account = twilio_account(tenant, self.settings)
         if not account.can_send:
             await inbox.mark_failed(message.id, "no Twilio account configured", finish_turn=finish)

@@ -118,7 +118,7 @@ async def test_retry_counts_attempts(inbox: Inbox) -> None:
 async def test_local_claims_are_exclusive() -> None:
     claims = LocalClaims()
     async with claims.hold("c1") as first, claims.hold("c1") as second, claims.hold("c2") as other:
-        assert (first, second, other) == (True, False, True)
+        assert (bool(first), bool(second), bool(other)) == (True, False, True)
     async with claims.hold("c1") as again:
         assert again
 
@@ -133,9 +133,9 @@ async def test_postgres_claims_hold_across_connections_until_released_or_dead(
         async with one.hold("conv") as held:
             assert held
             async with two.hold("conv") as contended, two.hold("other") as free:
-                assert (contended, free) == (False, True)
-        async with two.hold("conv") as released:
-            assert released
+                assert (bool(contended), bool(free)) == (False, True)
+        async with two.hold("conv", [("SELECT :x AS x", {"x": 7})]) as released:
+            assert released and released.rows == [[{"x": 7}]] and released.db is not None
         # another process takes it and dies without unlocking: Postgres frees it
         dying = await psycopg.AsyncConnection.connect(fresh_postgres_url, autocommit=True)
         await dying.execute(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from checkpoints.database import utc_now
+from checkpoints.memory import CustomerMemory
 from config.settings import Settings
 
 
@@ -141,3 +143,30 @@ def test_ready_names_what_failed(client: TestClient) -> None:
     ready = client.get("/health/ready")
     assert ready.status_code == 503
     assert "qdrant" in ready.json()["failed"]
+
+
+def test_deleting_a_tenant_erases_its_memory_and_threads(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    assert client.post("/admin/tenants", json={"id": "gone", "name": "G"}, headers=admin).is_success
+    turn = client.post(
+        "/admin/tenants/gone/chat",
+        json={"customer": "ana", "text": "Hola, soy Ana López"},
+        headers=admin,
+    )
+    assert turn.status_code == 200, turn.text
+    services = client.app.state.services  # type: ignore[attr-defined]
+    assert client.portal is not None
+    memory = CustomerMemory(services.persistence.store)
+    [thread] = client.portal.call(services.store.conversation_ids, "gone")
+    config = {"configurable": {"thread_id": thread}}
+    client.portal.call(
+        lambda: memory.remember_facts(
+            "gone", "cli:ana", conversation_id=thread, observed_at=utc_now(), facts={"name": "Ana"}
+        )
+    )
+    assert client.portal.call(memory.customers, "gone") == ["cli:ana"]
+    assert client.portal.call(services.persistence.checkpointer.aget_tuple, config) is not None
+    assert client.delete("/admin/tenants/gone", headers=admin).status_code == 204
+    assert client.portal.call(memory.customers, "gone") == []
+    assert client.portal.call(services.persistence.checkpointer.aget_tuple, config) is None

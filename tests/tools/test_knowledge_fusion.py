@@ -9,6 +9,7 @@ from tools.knowledge.fusion import (
     DENSE_WEIGHT,
     FOCUS_WEIGHT,
     LEXICAL_GATE,
+    TOGETHER_WEIGHT,
     Candidate,
     candidate_depth,
     fuse,
@@ -56,6 +57,27 @@ def test_bm25_counts_as_much_as_the_best_candidate_covers_the_question() -> None
     assert ranking(1.0) == ranking(0.5) == ["lexical", "semantic"]
     assert ranking(0.25) == ["semantic", "lexical"]  # a word or two in common: noise
     assert ranking(0.0) == ["semantic", "lexical"]
+
+
+def test_bm25_counts_less_when_the_words_are_spread_over_sentences() -> None:
+    def pair() -> tuple[Candidate, Candidate]:
+        # "who won Super Bowl XLIX?": one paragraph names the game in one sentence and
+        # "won" in another; the answer has every word in one sentence, and fewer matches
+        spread = candidate("spread", dense=0.40, focus=0.40, bm25=10.0)
+        answer = candidate("answer", dense=0.40, focus=0.40, bm25=8.0)
+        spread.together, answer.together = 0.5, 1.0
+        return spread, answer
+
+    # BM25 kept: spread 10 * (1 - .3 * .5) = 8.5 against 8 for the answer
+    assert ids(fuse(list(pair()), "hybrid", 2)) == ["spread", "answer"]
+    spread, answer = pair()
+    answer.bm25 = 9.0  # 8.5 against 9: now the sentence that holds every word wins
+    assert ids(fuse([spread, answer], "hybrid", 2)) == ["answer", "spread"]
+    assert pytest.approx(8.5) == 10.0 * (1 - TOGETHER_WEIGHT * (1 - 0.5))
+    # the single-signal modes ignore it: BM25 alone stays plain BM25
+    assert ids(fuse([answer, spread], "bm25", 2)) == ["spread", "answer"]
+    # unknown (a FAQ pair, or an older ingestion): counts as together
+    assert Candidate({}).together == 1.0
 
 
 def test_single_signal_modes() -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from tools.knowledge.ingestion import point_id, prepare_documents
+from tools.knowledge.chunking import faq_markdown
+from tools.knowledge.ingestion import UNITS_FIELD, build_points, point_id, prepare_documents
+from tools.knowledge.sparse import SparseEncoder
 from tools.knowledge.types import Document
 
 
@@ -48,3 +51,29 @@ def test_point_ids_are_deterministic_and_distinct() -> None:
     assert point_id("acme", "faq", 0) == point_id("acme", "faq", 0)
     ids = {point_id(t, d, c) for t in ("acme", "beta") for d in ("faq", "faq2") for c in (0, 1)}
     assert len(ids) == 8
+
+
+class _Embedder:
+    dim = 4
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return np.ones((len(texts), self.dim), dtype=np.float32) / 2
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.ones(self.dim, dtype=np.float32) / 2
+
+
+def test_prose_chunks_store_the_terms_of_each_sentence_and_faq_pairs_none() -> None:
+    sparse = SparseEncoder()
+    prose = "# Envíos\n\nEnviamos a todo el país en cinco días. Los reembolsos tardan una semana."
+    faq = faq_markdown([("¿Hacen envíos?", "Sí, a todo el país.")], title="FAQ")
+    page, pair = build_points(
+        "acme", prepare_documents([{"text": prose}, {"text": faq}]), _Embedder(), sparse
+    )
+    units = [set(unit) for unit in page.payload[UNITS_FIELD]]
+    shipping, refunds = (sparse.query_words(word)[0] for word in ("envío", "reembolso"))
+    # one unit per focus text: the heading, then each sentence
+    assert [bool(unit & shipping) for unit in units] == [True, True, False]
+    assert [bool(unit & refunds) for unit in units] == [False, False, True]
+    assert set().union(*units) <= set(page.sparse_indices)
+    assert UNITS_FIELD not in pair.payload  # a FAQ pair is one unit: nothing to store

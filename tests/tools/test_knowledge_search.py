@@ -12,8 +12,16 @@ from tools.embeddings import default_embedder
 from tools.knowledge import search
 from tools.knowledge.edge import EdgeKnowledgeBase
 from tools.knowledge.fusion import candidate_depth
+from tools.knowledge.ingestion import UNITS_FIELD
 from tools.knowledge.qdrant_server import QdrantServerKnowledgeBase
-from tools.knowledge.search import Hit, Probe, SparseQuery, hybrid_search, semantic_text
+from tools.knowledge.search import (
+    Hit,
+    Probe,
+    SparseQuery,
+    hybrid_search,
+    semantic_text,
+    togetherness,
+)
 from tools.knowledge.sparse import SparseEncoder
 from tools.knowledge.types import Document
 
@@ -42,6 +50,15 @@ def test_semantic_text_drops_question_words(query: str, seen: str) -> None:
     assert semantic_text(query) == seen
 
 
+def test_togetherness_is_the_share_of_the_words_in_the_best_unit() -> None:
+    words = [frozenset({1, 2}), frozenset({3}), frozenset({4}), frozenset({5})]
+    assert togetherness(words, [[1, 3], [4, 5, 9]]) == 0.5
+    assert togetherness(words, [[2, 3, 4], [5]]) == 0.75  # any token id of a word counts
+    assert togetherness(words, [[9]]) == 0.0
+    # no units stored (a FAQ pair, an older ingestion) or no words: neutral
+    assert togetherness(words, None) == togetherness(words, []) == togetherness([], [[1]]) == 1.0
+
+
 class _Embedder:
     dim = 4
 
@@ -60,13 +77,16 @@ class _Runner:
     """Records the probes; every probe finds points a and b (scores .9 and .5 on every
     signal, so the BM25 weight decides nothing), with `terms` for "a" when asked."""
 
-    def __init__(self, terms: frozenset[int]) -> None:
+    def __init__(self, terms: frozenset[int], units: list[list[int]] | None = None) -> None:
         self.calls: list[tuple[str, list[Probe]]] = []
         self.terms = terms
+        self.units = units
 
     def run_probes(self, tenant_id: str, probes: list[Probe]) -> list[list[Hit]]:
         self.calls.append((tenant_id, probes))
-        payload = {"document_id": "", "title": "", "chunk": 0, "text": ""}
+        payload: dict = {"document_id": "", "title": "", "chunk": 0, "text": ""}
+        if self.units is not None:
+            payload[UNITS_FIELD] = self.units
         found = []
         for probe in probes:
             hits = []
@@ -82,13 +102,16 @@ def test_probes_then_rescores_the_candidates_on_every_signal(
 ) -> None:
     sparse = SparseEncoder()
     words = sparse.query_words("¿envío gratis?")
-    runner = _Runner(terms=words[0])  # "a" holds one of the two words
+    # "a" holds one of the two words; each point has one sentence holding the first word
+    runner = _Runner(terms=words[0], units=[sorted(words[0]), [7]])
     embedder = _Embedder()
     coverages: list[float] = []
+    together: list[float] = []
     real_fuse = search.fuse
 
     def fuse(candidates: list, mode: str, limit: int, coverage: float) -> list:
         coverages.append(coverage)
+        together.extend(c.together for c in candidates)
         return real_fuse(candidates, mode, limit, coverage)  # type: ignore[arg-type]
 
     monkeypatch.setattr(search, "fuse", fuse)
@@ -108,6 +131,7 @@ def test_probes_then_rescores_the_candidates_on_every_signal(
         ("bm25", ["a", "b"], False, False),
     ]
     assert coverages == [0.5]  # the best BM25 candidate holds one word of two
+    assert together == [0.5, 0.5]  # read from the stored units of each candidate
     assert [p["document_id"] for p in passages] == ["a", "b"]
     assert passages[0]["score"] == 0.9
 

@@ -26,6 +26,8 @@ SPARSE_VECTOR = "bm25"
 TENANT_FIELD = "tenant_id"
 DOCUMENT_FIELD = "document_id"
 CHUNK_FIELD = "chunk"
+# Token ids of each answer unit of a prose chunk (`unit_terms`), for `search.togetherness`.
+UNITS_FIELD = "unit_terms"
 DEFAULT_LANGUAGE = "es"
 _POINT_NAMESPACE = uuid.UUID("6f1b2c1e-3d0a-5b7e-9a51-4c1d2e8f0a77")
 
@@ -118,7 +120,7 @@ def build_points(
 ) -> list[ChunkPoint]:
     """Embed every chunk of `prepared` and its focus texts (dense, in one batch) and analyse
     it for BM25 in the document's language (a FAQ question counts twice: it is the field
-    the customer's words are closest to)."""
+    the customer's words are closest to), and its answer units (`unit_terms`)."""
     chunks = [
         (doc, doc.chunks[index], index) for doc in prepared for index in range(len(doc.chunks))
     ]
@@ -138,6 +140,9 @@ def build_points(
         offset += len(focus)
         lexical = f"{chunk.text}\n{chunk.question}" if chunk.question else chunk.text
         bm25 = sparse.embed_document(lexical, doc.language)
+        payload = chunk_payload(tenant_id, doc, index)
+        if not chunk.question:
+            payload[UNITS_FIELD] = unit_terms(chunk, sparse, doc.language)
         points.append(
             ChunkPoint(
                 id=point_id(tenant_id, doc.id, index),
@@ -145,10 +150,18 @@ def build_points(
                 focus=focus_vectors.tolist(),
                 sparse_indices=list(bm25.indices),
                 sparse_values=list(bm25.values),
-                payload=chunk_payload(tenant_id, doc, index),
+                payload=payload,
             )
         )
     return points
+
+
+def unit_terms(chunk: Chunk, sparse: SparseEncoder, language: str) -> list[list[int]]:
+    """The BM25 token ids of each answer unit of a prose `chunk`: each of its focus texts
+    (a sentence or line), which states one fact. A FAQ pair gets none: it is one unit, about
+    its one question, and its BM25 score already measures it (scaling FAQ pairs by their
+    coverage lowered StackFAQ MRR@10 on its development split)."""
+    return [sorted(sparse.embed_document(text, language).indices) for text in chunk.focus]
 
 
 def _own_focus(chunk: Chunk) -> list[str]:

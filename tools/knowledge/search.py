@@ -4,7 +4,9 @@
    (`dense`, `focus`, `bm25`), and the share of the question's words found in the BM25
    candidate that has the most of them (read from the stored BM25 vectors).
 2. Rescore: every candidate scored on every signal (one batch restricted to the candidate
-   ids); `fusion.fuse` ranks them.
+   ids), and, in hybrid mode, on how many of the question's words one of its answer units
+   holds (`togetherness`, from the token ids stored with the chunk); `fusion.fuse` ranks
+   them.
 
 A backend only runs batches of `Probe`s through its client (`ProbeRunner`): it turns a
 probe into its client's request, filtered to the tenant (the backend's one scope
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from tools.knowledge.fusion import Candidate, SearchMode, candidate_depth, fuse, uses
-from tools.knowledge.ingestion import DENSE_VECTOR, FOCUS_VECTOR, SPARSE_VECTOR
+from tools.knowledge.ingestion import DENSE_VECTOR, FOCUS_VECTOR, SPARSE_VECTOR, UNITS_FIELD
 
 if TYPE_CHECKING:
     from tools.embeddings import Embedder
@@ -79,6 +81,20 @@ def semantic_text(query: str) -> str:
     return stripped or query
 
 
+def togetherness(words: list[frozenset[int]], units: object) -> float:
+    """The share of the question's `words` (each its token ids) found in the one answer unit
+    of `units` (the token ids stored under `UNITS_FIELD`) that holds the most of them; 1
+    (neutral) for a chunk stored without them: a FAQ pair, or a chunk ingested by an older
+    version."""
+    if not words or not isinstance(units, list) or not units:
+        return 1.0
+    best = 0
+    for unit in units:
+        terms = set(unit)
+        best = max(best, sum(1 for word in words if not terms.isdisjoint(word)))
+    return best / len(words)
+
+
 def hybrid_search(
     runner: ProbeRunner,
     embedder: Embedder,
@@ -129,4 +145,7 @@ def hybrid_search(
             candidate = candidates.get(hit.id)
             if candidate is not None:
                 setattr(candidate, _SIGNALS[name], hit.score)
+    if hybrid and words:
+        for candidate in candidates.values():
+            candidate.together = togetherness(words, candidate.payload.get(UNITS_FIELD))
     return fuse(list(candidates.values()), mode, limit, coverage)

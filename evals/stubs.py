@@ -16,7 +16,8 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
-STUB_REPLY = "[stub] Nuestro horario es de lunes a viernes de 9:00 a 18:00."
+STUB_REPLY = "Respuesta de prueba (stub): con gusto te ayudo con eso."
+"""A reply the responder accepts (plain text, no figures to check against the passages)."""
 _WORD = re.compile(r"\w+")
 
 

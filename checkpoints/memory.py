@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from langgraph.store.base import BaseStore, GetOp, Item, PutOp
+from langgraph.store.base import BaseStore, GetOp, Item, PutOp, SearchItem, SearchOp
 
 MEMORY_ROOT = "memory"
 FACT_NAMES = ("name", "language", "contact_time")
@@ -189,9 +189,11 @@ class CustomerMemory:
         found: list[Item] = []
         offset = 0
         while True:
-            page = await self.store.asearch(
-                namespace, filter={"kind": kind} if kind else None, limit=PAGE, offset=offset
-            )
+            # abatch, not asearch: the store's batching task would queue this behind the
+            # other turns' store calls, one batch at a time
+            search = SearchOp(namespace, {"kind": kind} if kind else None, PAGE, offset)
+            [result] = await self.store.abatch([search])
+            page = cast(list[SearchItem], result)
             offset += len(page)
             found.extend(item for item in page if tuple(item.namespace) == namespace)
             if len(page) < PAGE:

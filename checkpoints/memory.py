@@ -152,7 +152,9 @@ class CustomerMemory:
         if not wanted:
             return
         keys = list(wanted)
-        current = await self.store.abatch([GetOp(namespace, key) for key in keys])
+        current = await self.store.abatch(
+            [GetOp(namespace, key, refresh_ttl=False) for key in keys]  # memory has no TTL
+        )
         puts: list[PutOp] = []
         for key, existing in zip(keys, current, strict=True):
             if (
@@ -190,8 +192,9 @@ class CustomerMemory:
         offset = 0
         while True:
             # abatch, not asearch: the store's batching task would queue this behind the
-            # other turns' store calls, one batch at a time
-            search = SearchOp(namespace, {"kind": kind} if kind else None, PAGE, offset)
+            # other turns' store calls, one batch at a time; no TTL to refresh
+            kinds = {"kind": kind} if kind else None
+            search = SearchOp(namespace, kinds, PAGE, offset, refresh_ttl=False)
             [result] = await self.store.abatch([search])
             page = cast(list[SearchItem], result)
             offset += len(page)

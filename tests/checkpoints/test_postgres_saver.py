@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import psycopg.rows
+import psycopg
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import _messages_delta_reducer
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from checkpoints.postgres_saver import InlinePostgresSaver
@@ -53,9 +54,12 @@ async def test_threads_read_the_same_through_either_saver(fresh_postgres_url: st
     kwargs = {
         "autocommit": True,
         "prepare_threshold": 0,
-        "row_factory": psycopg.rows.dict_row,
+        "row_factory": dict_row,
     }
-    async with AsyncConnectionPool(fresh_postgres_url, kwargs=kwargs, open=False) as pool:
+    pool: AsyncConnectionPool[psycopg.AsyncConnection[DictRow]] = AsyncConnectionPool(
+        fresh_postgres_url, kwargs=kwargs, open=False
+    )
+    async with pool:
         inline, stock = InlinePostgresSaver(conn=pool), AsyncPostgresSaver(conn=pool)
         await stock.setup()
         by_inline, by_stock = compiled(inline), compiled(stock)

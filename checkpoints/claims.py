@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import psycopg
-from psycopg.rows import DictRow, dict_row
-from psycopg_pool import AsyncConnectionPool
+from psycopg.rows import DictRow
 
-from checkpoints.database import Database, IdleCheck, Params, Row, configure_postgres
+from checkpoints.database import Database, Params, PgPool, Row, open_pool
 
 log = logging.getLogger(__name__)
 
@@ -83,23 +82,12 @@ class LocalClaims:
 class PostgresClaims:
     """Advisory-lock claims; `size` connections bound how many turns run at once."""
 
-    def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[DictRow]]):
+    def __init__(self, pool: PgPool):
         self._pool = pool
 
     @classmethod
     async def open(cls, url: str, size: int) -> PostgresClaims:
-        pool: AsyncConnectionPool[psycopg.AsyncConnection[DictRow]] = AsyncConnectionPool(
-            url,
-            min_size=1,
-            max_size=size,
-            kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 0},
-            configure=configure_postgres,
-            check=IdleCheck.check,
-            reset=IdleCheck.returned,
-            name="atiende-claims",
-            open=False,
-        )
-        await pool.open(wait=True, timeout=10.0)
+        pool = await open_pool(url, name="atiende-claims", max_size=size)
         return cls(pool)
 
     @asynccontextmanager

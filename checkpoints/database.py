@@ -64,12 +64,12 @@ def to_psycopg(sql: str) -> str:
     return _PLACEHOLDER.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
-async def configure_postgres(connection: psycopg.AsyncConnection[DictRow]) -> None:
+async def _configure_postgres(connection: psycopg.AsyncConnection[DictRow]) -> None:
     """Every connection talks UTC."""
     await connection.execute("SET TIME ZONE 'UTC'")
 
 
-class IdleCheck:
+class _IdleCheck:
     """Check a pooled connection before use only when it sat idle for a while.
 
     A check is one round trip; doing it on every checkout doubled the cost of each
@@ -141,6 +141,30 @@ class Session:
         return to_psycopg(sql), dict(params)
 
 
+async def open_pool(
+    url: str, *, name: str, min_size: int = 1, max_size: int = 10, connect_seconds: float = 10.0
+) -> PgPool:
+    """Open a Postgres pool (autocommit, dict rows, no prepared statements, UTC, idle
+    connections checked before use), waiting up to `connect_seconds` for one connection."""
+    pool: PgPool = AsyncConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 0},
+        configure=_configure_postgres,
+        check=_IdleCheck.check,
+        reset=_IdleCheck.returned,
+        name=name,
+        open=False,
+    )
+    try:
+        await pool.open(wait=True, timeout=connect_seconds)
+    except BaseException:
+        await pool.close()
+        raise
+    return pool
+
+
 class Database:
     """One SQLite connection (serialised by a lock) or one Postgres connection pool."""
 
@@ -183,23 +207,14 @@ class Database:
     async def connect_postgres(
         cls, url: str, *, min_size: int = 1, max_size: int = 10, connect_seconds: float = 10.0
     ) -> Database:
-        """Open a pool (autocommit, dict rows, no prepared statements), waiting for one connection."""
-        pool: PgPool = AsyncConnectionPool(
+        """Open the service's pool (see `open_pool`)."""
+        pool = await open_pool(
             url,
+            name="atiende",
             min_size=min_size,
             max_size=max_size,
-            kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 0},
-            configure=configure_postgres,
-            check=IdleCheck.check,
-            reset=IdleCheck.returned,
-            name="atiende",
-            open=False,
+            connect_seconds=connect_seconds,
         )
-        try:
-            await pool.open(wait=True, timeout=connect_seconds)
-        except BaseException:
-            await pool.close()
-            raise
         return cls("postgres", pool=pool)
 
     @property

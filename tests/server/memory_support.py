@@ -6,25 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, FastAPI
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
 
 from checkpoints.memory import customer_key
-from server.auth import require_admin
-from server.routes import customers, lifecycle
 from server.services import Services
 from server.tenant_context import tenant_context
 from server.turns import new_bot_messages
-
-
-def with_memory_routes(app: FastAPI) -> FastAPI:
-    """Include the customers and lifecycle routers (unless app.py does already)."""
-    paths = {getattr(route, "path", "") for route in app.routes}
-    for module in (customers, lifecycle):
-        if not {getattr(r, "path", "") for r in module.router.routes} <= paths:
-            app.include_router(module.router, dependencies=[Depends(require_admin)])
-    return app
 
 
 @dataclass(frozen=True)

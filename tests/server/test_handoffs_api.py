@@ -4,14 +4,13 @@ out-of-hours handoff, conflicts and bad input."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fakes.polling import wait_until
 from fakes.webhook_receiver import WebhookReceiver
-from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from langchain_core.messages import AIMessage
 
@@ -19,7 +18,6 @@ from checkpoints.handoffs import HandoffStore
 from config.settings import Settings
 from server import handoff_notify
 from server.app import create_app
-from server.auth import require_admin
 from server.handoff_notify import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -28,7 +26,6 @@ from server.handoff_notify import (
     verify_signature,
 )
 from server.ownership import release_idle_handoffs, thread_config
-from server.routes import handoffs
 from tools.business_hours import BusinessHours
 
 ADMIN_KEY = "test-admin-key"
@@ -37,17 +34,9 @@ CHAT = "/admin/tenants/demo/chat"
 BASE = "/admin/tenants/demo"
 
 
-def with_handoff_routes(app: FastAPI) -> FastAPI:
-    """The app with the handoff router (until `create_app` includes it)."""
-    paths = {getattr(route, "path", "") for route in app.routes}
-    if f"{handoffs.router.prefix}/handoffs" not in paths:
-        app.include_router(handoffs.router, dependencies=[Depends(require_admin)])
-    return app
-
-
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    app = with_handoff_routes(create_app(settings, admin_key=ADMIN_KEY))
+    app = create_app(settings, admin_key=ADMIN_KEY)
     with TestClient(app) as test_client:
         yield test_client
 
@@ -81,16 +70,6 @@ def history(client: TestClient, admin: dict[str, str], cid: str) -> dict:
     return response.json()
 
 
-def wait_for(check: Callable[[], Any], seconds: float = 10.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
 def services(client: TestClient) -> Any:
     return client.app.state.services  # type: ignore[attr-defined]
 
@@ -112,7 +91,7 @@ def test_whole_lifecycle(client: TestClient, admin: dict[str, str], hook: Webhoo
     assert "quiero hablar con un humano" in item["summary"]
     assert isinstance(item["sentiment"], float) and 0 <= item["waiting_seconds"] < 60
 
-    [created] = wait_for(lambda: hook.received)
+    [created] = wait_until(lambda: hook.received, timeout=10.0)
     assert created.headers[EVENT_HEADER] == "handoff.created"
     assert verify_signature(
         SECRET, created.headers[TIMESTAMP_HEADER], created.body, created.headers[SIGNATURE_HEADER]
@@ -317,7 +296,7 @@ def test_notifications_are_retried_then_fail_visibly(
         found = history(client, admin, conversation)["notifications"]
         return found[0] if found and found[0]["status"] != "pending" else None
 
-    assert wait_for(lambda: notification(cid))["status"] == "sent"
+    assert wait_until(lambda: notification(cid), timeout=10.0)["status"] == "sent"
     assert hook.answered == [500, 503, 200]
     assert len({r.headers[DELIVERY_HEADER] for r in hook.received}) == 1  # same delivery id
     assert len({r.body for r in hook.received}) == 1
@@ -325,7 +304,7 @@ def test_notifications_are_retried_then_fail_visibly(
     hook.fail_next(*[500] * handoff_notify.MAX_ATTEMPTS)
     failing = say(client, admin, "quiero un agente", customer="dos")["conversation_id"]
     queue(client, admin)
-    failed = wait_for(lambda: notification(failing))
+    failed = wait_until(lambda: notification(failing), timeout=10.0)
     assert failed["status"] == "failed" and failed["attempts"] == handoff_notify.MAX_ATTEMPTS
     assert failed["error"] == "HTTP 500"
     [problem] = [
@@ -351,7 +330,7 @@ def test_idle_handoffs_are_reminded_then_released(
     waiting = say(client, admin, "quiero hablar con un humano", customer="uno")["conversation_id"]
     served = say(client, admin, "quiero hablar con un humano", customer="dos")["conversation_id"]
     queue(client, admin)
-    wait_for(lambda: len(hook.received) == 2)
+    wait_until(lambda: len(hook.received) == 2, timeout=10.0)
     now = datetime.now(UTC)
 
     def idle_pass(minutes: float) -> Any:
@@ -362,7 +341,7 @@ def test_idle_handoffs_are_reminded_then_released(
     assert idle_pass(5).reminded == []
     assert sorted(idle_pass(11).reminded) == sorted([waiting, served])
     assert idle_pass(12).reminded == []  # once per idle stretch
-    wait_for(lambda: len(hook.received) == 4)
+    wait_until(lambda: len(hook.received) == 4, timeout=10.0)
     assert {r.json["event"] for r in hook.received[2:]} == {"handoff.reminder"}
 
     store = HandoffStore(services(client).store.db)
@@ -375,7 +354,9 @@ def test_idle_handoffs_are_reminded_then_released(
     notice = detail["messages"][-1]
     assert notice["author"] == "bot" and "Disculpa la espera" in notice["body"]
     assert thread_messages(client, waiting)[-1].name == "release"
-    wait_for(lambda: any(r.json["event"] == "handoff.released" for r in hook.received))
+    wait_until(
+        lambda: any(r.json["event"] == "handoff.released" for r in hook.received), timeout=10.0
+    )
 
     assert idle_pass(20 + 29).released == []
     assert idle_pass(20 + 31).released == [served]

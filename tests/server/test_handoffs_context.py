@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -16,8 +15,6 @@ from pydantic import Field
 
 from config.settings import Settings
 from server.app import create_app
-from server.auth import require_admin
-from server.routes import handoffs
 from tools import llm
 
 ADMIN_KEY = "test-admin-key"
@@ -40,16 +37,9 @@ class RecordingChat(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.reply))])
 
 
-def with_handoff_routes(app: FastAPI) -> FastAPI:
-    paths = {getattr(route, "path", "") for route in app.routes}
-    if f"{handoffs.router.prefix}/handoffs" not in paths:
-        app.include_router(handoffs.router, dependencies=[Depends(require_admin)])
-    return app
-
-
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(with_handoff_routes(create_app(settings, admin_key=ADMIN_KEY))) as test:
+    with TestClient(create_app(settings, admin_key=ADMIN_KEY)) as test:
         yield test
 
 

@@ -4,22 +4,19 @@ fresh Postgres)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fakes.polling import wait_until
 from fakes.twilio_server import FakeTwilio
-from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from langchain_core.messages import AIMessage
 
 from config.settings import Settings
 from server.app import create_app
-from server.auth import require_admin
 from server.channels.twilio_inbound import sign
 from server.ownership import thread_config
-from server.routes import handoffs
 
 ADMIN_KEY = "test-admin-key"
 PUBLIC_BASE_URL = "https://bot.example.com"
@@ -27,13 +24,6 @@ TENANT_NUMBER = "whatsapp:+14155238886"
 CUSTOMER = "whatsapp:+5215512345678"
 WEBHOOK = "/webhooks/whatsapp/demo"
 BASE = "/admin/tenants/demo"
-
-
-def with_handoff_routes(app: FastAPI) -> FastAPI:
-    paths = {getattr(route, "path", "") for route in app.routes}
-    if f"{handoffs.router.prefix}/handoffs" not in paths:
-        app.include_router(handoffs.router, dependencies=[Depends(require_admin)])
-    return app
 
 
 @pytest.fixture
@@ -57,19 +47,9 @@ def client(settings: Settings, twilio: FakeTwilio) -> Iterator[TestClient]:
             "worker_poll_seconds": 0.02,
         }
     )
-    app = with_handoff_routes(create_app(wired, admin_key=ADMIN_KEY))
+    app = create_app(wired, admin_key=ADMIN_KEY)
     with TestClient(app) as test_client:
         yield test_client
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 class Customer:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fakes.recording_chat import RecordingChat
 from fastapi.testclient import TestClient
-from memory_support import customer_turn, with_memory_routes
+from memory_support import customer_turn
 
 from config.settings import Settings
 from server.app import create_app
@@ -21,7 +21,7 @@ ADMIN_KEY = "test-admin-key"  # the `admin` fixture's key
 
 @pytest.fixture
 def api(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(with_memory_routes(create_app(settings, admin_key=ADMIN_KEY))) as client:
+    with TestClient(create_app(settings, admin_key=ADMIN_KEY)) as client:
         yield client
 
 

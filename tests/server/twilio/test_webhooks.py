@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from fakes.polling import wait_until
 from fakes.twilio_server import FakeTwilio
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from twilio_support import CUSTOMER, PUBLIC_BASE_URL, Post, admin_get, form, wait_until
+from twilio_support import CUSTOMER, PUBLIC_BASE_URL, Post, admin_get, form
 
 from config.settings import Settings
 from server.app import create_app

@@ -7,9 +7,10 @@ import threading
 from typing import Any
 
 import pytest
+from fakes.polling import wait_until
 from fakes.twilio_server import FakeTwilio
 from fastapi.testclient import TestClient
-from twilio_support import CUSTOMER, PUBLIC_BASE_URL, Post, admin_get, form, wait_until
+from twilio_support import CUSTOMER, PUBLIC_BASE_URL, Post, admin_get, form
 
 from checkpoints.records import TenantRecord
 from config.settings import Settings

@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from fakes.polling import wait_until
 from fakes.twilio_server import FakeTwilio
 from psycopg.rows import dict_row
-from twilio_support import ADMIN_KEY, ServerProcess, form, server_env, wait_until
+from twilio_support import ADMIN_KEY, ServerProcess, form, server_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 HOOK = "/webhooks/whatsapp/demo"

@@ -49,17 +49,6 @@ def admin_get(client: TestClient, path: str) -> Any:
     return response.json()
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Poll `check` until it returns something truthy (AssertionError on timeout)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

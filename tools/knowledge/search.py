@@ -88,11 +88,12 @@ def togetherness(words: list[frozenset[int]], units: object) -> float:
     version."""
     if not words or not isinstance(units, list) or not units:
         return 1.0
-    best = 0
-    for unit in units:
-        terms = set(unit)
-        best = max(best, sum(1 for word in words if not terms.isdisjoint(word)))
-    return best / len(words)
+    return max(share(words, frozenset(unit)) for unit in units)
+
+
+def share(words: list[frozenset[int]], terms: frozenset[int]) -> float:
+    """The share of the question's `words` (each its token ids) that `terms` holds."""
+    return sum(1 for word in words if not terms.isdisjoint(word)) / len(words)
 
 
 def hybrid_search(
@@ -132,8 +133,7 @@ def hybrid_search(
     coverage = 0.0
     if hybrid and SPARSE_VECTOR in wanted:
         lexical = found[wanted.index(SPARSE_VECTOR)]
-        shares = (sum(1 for word in words if word & hit.terms) / len(words) for hit in lexical)
-        coverage = max(shares, default=0.0)
+        coverage = max((share(words, hit.terms) for hit in lexical), default=0.0)
     names = list(vectors)
     scored = runner.run_probes(
         tenant_id,

@@ -284,26 +284,6 @@ class Inbox:
         reads = ConversationWork.reads(tenant_id, conversation_id, since)
         return ConversationWork.from_rows(await self.db.fetch_batch(reads))
 
-    async def pending_messages(self, tenant_id: str, conversation_id: str) -> list[MessageRecord]:
-        """The conversation's inbound messages not yet part of a turn, oldest first."""
-        rows = await self.db.fetch_all(
-            """SELECT * FROM messages WHERE tenant_id = :tenant_id
-                   AND conversation_id = :conversation_id AND pending ORDER BY id""",
-            {"tenant_id": tenant_id, "conversation_id": conversation_id},
-        )
-        return [MessageRecord.from_row(row) for row in rows]
-
-    async def count_inbound_since(
-        self, tenant_id: str, conversation_id: str, since: datetime
-    ) -> int:
-        row = await self.db.fetch_one(
-            """SELECT COUNT(*) AS n FROM messages WHERE tenant_id = :tenant_id
-                   AND conversation_id = :conversation_id AND direction = 'inbound'
-                   AND created_at >= :since""",
-            {"tenant_id": tenant_id, "conversation_id": conversation_id, "since": since},
-        )
-        return int(row["n"]) if row else 0
-
     async def sent_kind_since(
         self, tenant_id: str, conversation_id: str, kind: str, since: datetime
     ) -> bool:
@@ -333,15 +313,6 @@ class Inbox:
         return row is not None
 
     # turns
-
-    async def unfinished_turn(self, tenant_id: str, conversation_id: str) -> TurnRecord | None:
-        row = await self.db.fetch_one(
-            """SELECT * FROM turns WHERE tenant_id = :tenant_id
-                   AND conversation_id = :conversation_id AND status <> 'done'
-               ORDER BY id LIMIT 1""",
-            {"tenant_id": tenant_id, "conversation_id": conversation_id},
-        )
-        return TurnRecord.from_row(row) if row else None
 
     async def start_turn(
         self, tenant_id: str, conversation_id: str, message_ids: Sequence[int]

@@ -127,10 +127,10 @@ async def plan_turn(
     turn: TurnRecord,
     inbound: Sequence[MessageRecord],
     now: datetime,
-    recent_inbound: int | None = None,
+    recent_inbound: int,
 ) -> TurnPlan:
     """Decide and compose what the turn sends (`recent_inbound`: the conversation's inbound
-    messages in the last minute, when the caller has counted them already)."""
+    messages in the last minute, read with the claim)."""
     inbox, settings = services.inbox, services.settings
     messages = customer_messages(inbound)
     text = "\n".join(str(m.content) for m in messages)
@@ -145,10 +145,9 @@ async def plan_turn(
     if turn.attempts > MAX_TURN_ATTEMPTS:
         await record_only(services, conversation.id, messages)
         return TurnPlan([OutboundDraft("failure_notice", notice("failure_notice", language))])
-    recent = recent_inbound
-    if recent is None:
-        recent = await inbox.count_inbound_since(tenant.id, conversation.id, now - THROTTLE_WINDOW)
-    if recent > (tenant.settings.get("throttle_per_minute") or settings.throttle_per_minute):
+    if recent_inbound > (
+        tenant.settings.get("throttle_per_minute") or settings.throttle_per_minute
+    ):
         await record_only(services, conversation.id, messages)
         noticed = await inbox.sent_kind_since(
             tenant.id, conversation.id, "throttle_notice", now - THROTTLE_WINDOW

@@ -214,8 +214,8 @@ class Worker:
         tenant: TenantRecord,
         conversation: ConversationRecord,
         turn: TurnRecord,
-        inbound: list[MessageRecord] | None = None,
-        recent_inbound: int | None = None,
+        inbound: list[MessageRecord] | None,
+        recent_inbound: int,
     ) -> None:
         account = twilio_account(tenant, self.settings)
         fresh = turn.status == "running"

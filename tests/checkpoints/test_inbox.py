@@ -34,7 +34,7 @@ async def test_receive_is_idempotent_and_groups_a_customer(inbox: Inbox) -> None
     other = await inbox.receive("acme", message("SM3", address="+522"))
     assert second is not None and other is not None
     assert second.conversation_id == first.conversation_id != other.conversation_id
-    pending = await inbox.pending_messages("acme", first.conversation_id)
+    pending = (await inbox.work("acme", first.conversation_id, utc_now())).pending
     assert [(m.body, m.kind, m.media) for m in pending] == [
         ("hola", "text", ()),
         ("hola", "media", ("https://m/1",)),
@@ -50,12 +50,14 @@ async def test_a_turn_takes_its_messages_and_later_ones_stay_pending(inbox: Inbo
     receipt = await inbox.receive("acme", message("SM1"))
     assert receipt is not None
     conversation = receipt.conversation_id
-    taken = [m.id for m in await inbox.pending_messages("acme", conversation)]
+    taken = [m.id for m in (await inbox.work("acme", conversation, utc_now())).pending]
     turn = await inbox.start_turn("acme", conversation, taken)
     await inbox.receive("acme", message("SM2", "y otra cosa"))
-    assert [m.body for m in await inbox.pending_messages("acme", conversation)] == ["y otra cosa"]
+    assert [m.body for m in (await inbox.work("acme", conversation, utc_now())).pending] == [
+        "y otra cosa"
+    ]
     assert [m.turn_id for m in await inbox.turn_messages(turn.id)] == [turn.id]
-    assert (await inbox.unfinished_turn("acme", conversation)) == turn
+    assert (await inbox.work("acme", conversation, utc_now())).unfinished == turn
     assert any(q.unfinished for q in await inbox.queued())
 
 
@@ -89,7 +91,7 @@ async def test_outbound_is_recorded_once_and_only_moves_forward(
     statuses = [m.status for m in await inbox.turn_messages(turn.id)]
     assert statuses == ["received", "delivered", "failed"]
     await inbox.finish_turn(turn.id)
-    assert await inbox.unfinished_turn("acme", conversation) is None
+    assert (await inbox.work("acme", conversation, utc_now())).unfinished is None
 
 
 async def test_counts_for_throttling_and_welcome(inbox: Inbox) -> None:
@@ -98,7 +100,7 @@ async def test_counts_for_throttling_and_welcome(inbox: Inbox) -> None:
     assert receipt is not None
     conversation = receipt.conversation_id
     await inbox.receive("acme", message("SM2"))
-    assert await inbox.count_inbound_since("acme", conversation, since) == 2
+    assert (await inbox.work("acme", conversation, since)).recent_inbound == 2
     assert not await inbox.has_written_to("acme", "whatsapp", "+521")
     turn = await inbox.start_turn("acme", conversation, [receipt.message_id])
     await inbox.record_outbound(turn, [OutboundDraft("throttle_notice", "…")], status="recorded")

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     """How long a webhook may use a tenant read earlier (0: read it on every request)."""
     twilio_send_attempts: int = Field(default=5, ge=1, le=20)
     twilio_retry_base_seconds: float = Field(default=0.5, ge=0, le=60)
+    twilio_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    """How long one Twilio API call may take before its outcome counts as unknown."""
 
     debounce_seconds: float = Field(default=3.0, ge=0, le=15)
     """Quiet window before a burst of messages is answered (tenant setting overrides it)."""

@@ -90,7 +90,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         graph = build_graph().compile(
             checkpointer=persistence.checkpointer, store=persistence.store, name="atiende"
         )
-        sender = TwilioSender(settings.twilio_send_attempts, settings.twilio_retry_base_seconds)
+        sender = TwilioSender(
+            settings.twilio_send_attempts,
+            settings.twilio_retry_base_seconds,
+            settings.twilio_timeout_seconds,
+        )
         stack.push_async_callback(sender.close)
         services = Services(settings, persistence, knowledge, graph, sender)
         if settings.is_development:

@@ -54,9 +54,15 @@ def retryable(error: Exception) -> bool:
 class TwilioSender:
     """Sends through any number of Twilio accounts (one cached client each, one session)."""
 
-    def __init__(self, attempts: int = 5, retry_base_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        attempts: int = 5,
+        retry_base_seconds: float = 0.5,
+        timeout_seconds: float = HTTP_TIMEOUT_SECONDS,
+    ) -> None:
         self.attempts = max(1, attempts)
         self.retry_base_seconds = retry_base_seconds
+        self.timeout_seconds = timeout_seconds
         self._clients: dict[tuple[str, str, str], Client] = {}
         self._http: AsyncTwilioHttpClient | None = None
 
@@ -79,7 +85,7 @@ class TwilioSender:
         return client
 
     async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
-        async with asyncio.timeout(HTTP_TIMEOUT_SECONDS):  # the async client sets none
+        async with asyncio.timeout(self.timeout_seconds):  # the async client sets none
             return await request()
 
     async def _create(

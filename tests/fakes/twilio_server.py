@@ -1,14 +1,18 @@
 """A fake Twilio REST API on loopback: the Messages resource (create and list).
 
 It checks HTTP basic auth like Twilio, records every created message, and can be told to
-answer the next creates with errors (`fail_next(500, 429)`) or to be slow (`delay`).
+answer the next creates with errors (`fail_next(500, 429)`), to be slow (`delay`), to accept
+a message and then fail in a way that leaves the sender not knowing whether it went out
+(`accept_then("drop", "hang", 502)`), or to be down for a while (`go_down(60)`).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -62,7 +66,13 @@ class FakeTwilio:
         self.arrived = 0
         """POSTs received so far (counted before `delay`; `requests` counts after it)."""
         self.delay = 0.0
+        self.hang_seconds = 30.0
+        """How long a `hang` fault keeps the connection open before closing it unanswered."""
+        self.dropped = 0
+        """Requests closed unanswered (by `accept_then("drop"|"hang")` or `go_down`)."""
         self._failures: list[int] = []
+        self._after_accept: list[str | int] = []
+        self._down_until = 0.0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -95,6 +105,23 @@ class FakeTwilio:
         with self._lock:
             self._failures.extend(statuses)
 
+    def accept_then(self, *faults: str | int) -> None:
+        """Accept (record) the next creates, then instead of answering: `"drop"` closes the
+        connection, `"hang"` keeps it open `hang_seconds` and closes it, a number answers
+        that HTTP error. The sender cannot tell whether those messages went out."""
+        with self._lock:
+            self._after_accept.extend(faults)
+
+    def go_down(self, seconds: float) -> None:
+        """For `seconds`, close every connection at once, unanswered (nothing is created)."""
+        with self._lock:
+            self._down_until = time.monotonic() + seconds
+
+    @property
+    def is_down(self) -> bool:
+        with self._lock:
+            return time.monotonic() < self._down_until
+
     def bodies(self, to: str | None = None) -> list[str]:
         with self._lock:
             return [m.body for m in self.messages if to is None or m.to == to]
@@ -108,6 +135,10 @@ class FakeTwilio:
                     return list(self.messages)
             time.sleep(0.01)
         raise AssertionError(f"expected {count} messages, Twilio got {len(self.messages)}")
+
+    def _fault_after_accept(self) -> str | int | None:
+        with self._lock:
+            return self._after_accept.pop(0) if self._after_accept else None
 
     def _create(self, account: str, form: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
         with self._lock:
@@ -169,6 +200,16 @@ class FakeTwilio:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _drop(self, after: float = 0.0) -> None:
+                """Close the connection without an answer (after `after` seconds)."""
+                with fake._lock:
+                    fake.dropped += 1
+                if after:
+                    time.sleep(after)
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+
             def _account(self) -> str | None:
                 """The account of the path whose basic auth matches, else None (replied)."""
                 parts = urlparse(self.path).path.split("/")
@@ -184,6 +225,9 @@ class FakeTwilio:
                 return account
 
             def do_POST(self) -> None:
+                if fake.is_down:
+                    self._drop()
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
                 account = self._account()
@@ -193,9 +237,19 @@ class FakeTwilio:
                     fake.arrived += 1
                 if fake.delay:
                     time.sleep(fake.delay)
-                self._reply(*fake._create(account, form))
+                status, payload = fake._create(account, form)
+                fault = fake._fault_after_accept() if status == 201 else None
+                if fault in ("drop", "hang"):
+                    self._drop(fake.hang_seconds if fault == "hang" else 0.0)
+                elif isinstance(fault, int):
+                    self._reply(fault, {"code": 20500, "message": "fake failure", "status": fault})
+                else:
+                    self._reply(status, payload)
 
             def do_GET(self) -> None:
+                if fake.is_down:
+                    self._drop()
+                    return
                 account = self._account()
                 if account is not None:
                     self._reply(200, fake._list(account, parse_qs(urlparse(self.path).query)))

@@ -2,15 +2,18 @@
 
 Inbound messages are stored `pending` (unique per tenant on the channel's message id);
 a queued turn claims a conversation's pending messages, records its outbound messages
-(`pending` until sent, unique per turn position) and is `done` once they are sent. Every
-step is one transaction, so a process killed anywhere leaves a state the next one resumes.
+(unique per turn position) and is `done` once they were handed to the sender. Outbound
+messages not sent yet (`pending`, or `submitting`: a send was tried and may have gone out)
+are the outbox: delivered oldest first per conversation, retried with backoff
+(`next_attempt_at`). Every step is one transaction, so a process killed anywhere leaves a
+state the next one resumes.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,13 +60,17 @@ class Receipt:
 
 @dataclass(frozen=True, slots=True)
 class QueuedConversation:
-    """A conversation with work: pending messages (a burst) and/or an unfinished turn."""
+    """A conversation with work: pending messages (a burst), an unfinished turn and/or
+    unsent outbound messages."""
 
     tenant_id: str
     conversation_id: str
     first_at: datetime | None
+    """The pending burst's first message (None: no burst)."""
     last_at: datetime | None
     unfinished: bool
+    outbox_due_at: datetime | None = None
+    """When its oldest unsent outbound message is due (None: nothing unsent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,8 @@ class ConversationWork:
     """Inbound messages not yet part of a turn, oldest first."""
     recent_inbound: int
     """Inbound messages since the `since` asked for (for throttling)."""
+    unsent: list[MessageRecord] = field(default_factory=list)
+    """Outbound messages not sent yet (the outbox), oldest first."""
 
     @staticmethod
     def reads(tenant_id: str, conversation_id: str, since: datetime) -> list[tuple[str, Params]]:
@@ -86,12 +95,13 @@ class ConversationWork:
 
     @classmethod
     def from_rows(cls, rows: Sequence[list[Row]]) -> ConversationWork:
-        conversation, turn, pending, recent = rows
+        conversation, turn, pending, recent, unsent = rows
         return cls(
             ConversationRecord.from_row(conversation[0]) if conversation else None,
             TurnRecord.from_row(turn[0]) if turn else None,
             [MessageRecord.from_row(row) for row in pending],
             int(recent[0]["n"]),
+            [MessageRecord.from_row(row) for row in unsent],
         )
 
 
@@ -198,12 +208,18 @@ FROM turn, drafts d ORDER BY d.seq
 RETURNING *"""
 
 
-_QUEUED = """
-SELECT tenant_id, conversation_id, NULL AS first_at, NULL AS last_at, 1 AS unfinished
+_UNSENT = "direction = 'outbound' AND status IN ('pending', 'submitting')"
+
+# `kind`: 1 an unfinished turn, 0 a pending burst, 2 the outbox
+_QUEUED = f"""
+SELECT tenant_id, conversation_id, NULL AS first_at, NULL AS last_at, 1 AS kind
 FROM turns WHERE status <> 'done'
 UNION ALL
 SELECT tenant_id, conversation_id, MIN(created_at), MAX(created_at), 0
-FROM messages WHERE pending GROUP BY tenant_id, conversation_id"""
+FROM messages WHERE pending GROUP BY tenant_id, conversation_id
+UNION ALL
+SELECT tenant_id, conversation_id, MIN(COALESCE(next_attempt_at, created_at)), NULL, 2
+FROM messages WHERE {_UNSENT} GROUP BY tenant_id, conversation_id"""
 
 _WORK = (
     "SELECT * FROM conversations WHERE tenant_id = :tenant_id AND id = :conversation_id",
@@ -214,14 +230,22 @@ _WORK = (
     """SELECT COUNT(*) AS n FROM messages WHERE tenant_id = :tenant_id
            AND conversation_id = :conversation_id AND direction = 'inbound'
            AND created_at >= :since""",
+    f"""SELECT * FROM messages WHERE tenant_id = :tenant_id
+           AND conversation_id = :conversation_id AND {_UNSENT} ORDER BY id""",
 )
 
 _MARK_SENT = """
-UPDATE messages SET external_id = :external_id, error = NULL,
+UPDATE messages SET external_id = :external_id, error = NULL, next_attempt_at = NULL,
     status = CASE WHEN status IN ('pending', 'submitting') THEN :status ELSE status END
 WHERE id = :id"""
 
-_MARK_FAILED = "UPDATE messages SET status = 'failed', error = :error WHERE id = :id"
+_MARK_FAILED = """
+UPDATE messages SET status = 'failed', error = :error, next_attempt_at = NULL WHERE id = :id"""
+
+_POSTPONE = """
+UPDATE messages SET status = 'submitting', error = :error, next_attempt_at = :next_attempt_at,
+    send_attempts = send_attempts + 1
+WHERE id = :id AND status IN ('pending', 'submitting')"""
 
 _FINISH_TURN = "UPDATE turns SET status = 'done', updated_at = :now WHERE id = :turn_id"
 
@@ -259,23 +283,22 @@ class Inbox:
         return Receipt(int(row["id"]), row["conversation_id"]) if row else None
 
     async def queued(self) -> list[QueuedConversation]:
-        """Every conversation with pending inbound messages or an unfinished turn."""
-        rows = await self.db.fetch_all(_QUEUED)
+        """Every conversation with pending inbound messages, an unfinished turn or unsent
+        outbound messages."""
         found: dict[str, QueuedConversation] = {}
-        for row in rows:
+        for row in await self.db.fetch_all(_QUEUED):
             conversation_id = row["conversation_id"]
-            if row["unfinished"]:  # an unfinished turn goes first, before any new burst
-                found[conversation_id] = QueuedConversation(
-                    row["tenant_id"], conversation_id, None, None, True
-                )
-            elif conversation_id not in found:
-                found[conversation_id] = QueuedConversation(
-                    row["tenant_id"],
-                    conversation_id,
-                    _timestamp(row["first_at"]),
-                    _timestamp(row["last_at"]),
-                    False,
-                )
+            item = found.get(conversation_id) or QueuedConversation(
+                row["tenant_id"], conversation_id, None, None, False
+            )
+            if row["kind"] == 1:
+                item = replace(item, unfinished=True)
+            elif row["kind"] == 0:
+                first, last = _timestamp(row["first_at"]), _timestamp(row["last_at"])
+                item = replace(item, first_at=first, last_at=last)
+            else:
+                item = replace(item, outbox_due_at=_timestamp(row["first_at"]))
+            found[conversation_id] = item
         return list(found.values())
 
     async def work(self, tenant_id: str, conversation_id: str, since: datetime) -> ConversationWork:
@@ -363,8 +386,9 @@ class Inbox:
         """Record the turn's outbound messages (and a handoff) and mark it `replied`; the
         recorded messages, in order.
 
-        `status` is `submitting` (to be sent) or `recorded` (no channel account). Records
-        nothing when the turn was not `running` any more.
+        `status` is `submitting` (sent right away), `pending` (left to the outbox) or
+        `recorded` (no channel account). Records nothing when the turn was not `running`
+        any more.
         """
         params: dict[str, Any] = {
             "id": turn.id,
@@ -407,14 +431,29 @@ class Inbox:
             await session.execute(_TOUCH_CONVERSATION.format(handoff=handoff), params)
         return recorded
 
-    async def unsent(self, turn_id: int) -> list[MessageRecord]:
-        """The turn's outbound messages still to send (or whose send was interrupted)."""
+    async def unsent(self, tenant_id: str, conversation_id: str) -> list[MessageRecord]:
+        """The conversation's outbound messages not sent yet (the outbox), oldest first."""
         rows = await self.db.fetch_all(
-            """SELECT * FROM messages WHERE turn_id = :turn_id AND direction = 'outbound'
-                   AND status IN ('pending', 'submitting') ORDER BY seq""",
-            {"turn_id": turn_id},
+            _WORK[4], {"tenant_id": tenant_id, "conversation_id": conversation_id}
         )
         return [MessageRecord.from_row(row) for row in rows]
+
+    async def postpone(
+        self, message_id: int, error: str, next_attempt_at: datetime, *, finish_turn: int | None
+    ) -> None:
+        """A send that did not settle: try again at `next_attempt_at` (looking it up at the
+        channel first: `submitting`); with `finish_turn`, that turn is `done` too."""
+        params = {"id": message_id, "error": error[:500], "next_attempt_at": next_attempt_at}
+        await self._update_message(_POSTPONE, params, finish_turn)
+
+    async def external_id_owner(self, tenant_id: str, external_id: str) -> int | None:
+        """The message that has this channel id, if any."""
+        row = await self.db.fetch_one(
+            """SELECT id FROM messages WHERE tenant_id = :tenant_id
+                   AND external_id = :external_id""",
+            {"tenant_id": tenant_id, "external_id": external_id},
+        )
+        return int(row["id"]) if row else None
 
     async def mark_submitting(self, message_id: int) -> None:
         """About to call the channel's API: a crash from here on needs reconciling."""

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from checkpoints.database import Database, Row
+from checkpoints.database import Database, Row, Session
 from checkpoints.records import ConversationRecord
+from checkpoints.service import new_conversation_id
 
 BATCH = 200
 
@@ -58,6 +59,52 @@ class LifecycleRecord:
         )
 
 
+_CLOSE = """UPDATE conversations SET status = 'closed', closed_at = :now, close_reason = :reason
+    WHERE tenant_id = :tenant_id AND id = :id AND status <> 'closed' RETURNING *"""
+
+_UNANSWERED = """SELECT id FROM messages WHERE tenant_id = :tenant_id AND conversation_id = :id
+    AND direction = 'inbound' AND (pending OR turn_id IN (
+        SELECT t.id FROM turns t WHERE t.conversation_id = :id AND t.status = 'running'))
+    ORDER BY id"""
+
+
+async def _carry_over(
+    session: Session, closed: ConversationRecord, message_ids: list[int], now: datetime
+) -> None:
+    """Move unanswered inbound messages into the customer's open conversation (a new one
+    unless a message opened it already), pending again; end the turns they were in."""
+    params: dict[str, Any] = {
+        "new_id": new_conversation_id(),
+        "tenant_id": closed.tenant_id,
+        "channel": closed.channel,
+        "address": closed.address,
+        "old_id": closed.id,
+        "now": now,
+    }
+    row = await session.fetch_one(
+        """INSERT INTO conversations (id, tenant_id, channel, address, status, handoff_reasons,
+               created_at, updated_at)
+           VALUES (:new_id, :tenant_id, :channel, :address, 'bot', '[]', :now, :now)
+           ON CONFLICT (tenant_id, channel, address) WHERE status <> 'closed'
+           DO UPDATE SET updated_at = excluded.updated_at
+           RETURNING id""",
+        params,
+    )
+    assert row is not None
+    names = ", ".join(f":m{i}" for i in range(len(message_ids)))
+    params.update({f"m{i}": value for i, value in enumerate(message_ids)})
+    await session.execute(
+        f"""UPDATE messages SET conversation_id = :open_id, pending = TRUE, turn_id = NULL
+            WHERE tenant_id = :tenant_id AND id IN ({names})""",
+        {**params, "open_id": row["id"]},
+    )
+    await session.execute(
+        """UPDATE turns SET status = 'done', updated_at = :now
+           WHERE tenant_id = :tenant_id AND conversation_id = :old_id AND status = 'running'""",
+        params,
+    )
+
+
 class ConversationLifecycle:
     """Reads and writes the lifecycle of conversations; every method is scoped by tenant."""
 
@@ -77,16 +124,20 @@ class ConversationLifecycle:
         """Close an open conversation; None when it is unknown or already closed.
 
         Exactly one of concurrent closers gets the record. The customer's next message opens
-        a new conversation.
+        a new conversation; messages of theirs not answered yet (waiting for their quiet
+        window, or in a turn a killed process left running) move to that new conversation,
+        to be answered there. Hold the conversation (no turn running) while closing it.
         """
-        row = await self.db.fetch_one(
-            """UPDATE conversations SET status = 'closed', closed_at = :now,
-                   close_reason = :reason
-               WHERE tenant_id = :tenant_id AND id = :id AND status <> 'closed'
-               RETURNING *""",
-            {"tenant_id": tenant_id, "id": conversation_id, "reason": reason, "now": now},
-        )
-        return LifecycleRecord.from_row(row) if row else None
+        params = {"tenant_id": tenant_id, "id": conversation_id, "reason": reason, "now": now}
+        async with self.db.transaction() as session:
+            row = await session.fetch_one(_CLOSE, params)
+            if row is None:
+                return None
+            closed = LifecycleRecord.from_row(row)
+            unanswered = await session.fetch_all(_UNANSWERED, params)
+            if unanswered:
+                await _carry_over(session, closed.conversation, [r["id"] for r in unanswered], now)
+        return closed
 
     async def idle(
         self, tenant_id: str, before: datetime, limit: int = BATCH

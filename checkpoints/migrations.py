@@ -220,6 +220,16 @@ MIGRATIONS: tuple[Migration, ...] = (
                 WHERE status = 'closed' AND thread_deleted_at IS NULL""",
         ),
     ),
+    Migration(
+        6,
+        "outbox: unsent outbound messages retried with backoff",
+        (
+            "ALTER TABLE messages ADD COLUMN send_attempts INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE messages ADD COLUMN next_attempt_at TIMESTAMPTZ",
+            """CREATE INDEX messages_unsent ON messages (tenant_id, conversation_id, id)
+                WHERE direction = 'outbound' AND status IN ('pending', 'submitting')""",
+        ),
+    ),
 )
 
 _CREATE_VERSIONS = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -106,11 +106,15 @@ class MessageRecord:
     seq: int | None = None
     """Position of an outbound message among its turn's messages."""
     kind: str = "text"
-    """`text`, `welcome`, `reply`, `media_notice`, `throttle_notice`."""
+    """`text`, `welcome`, `reply`, `media_notice`, `throttle_notice`, `failure_notice`."""
     media: tuple[str, ...] = ()
     """URLs of the media an inbound message carried."""
     error: str | None = None
-    """Why sending it failed (when `status` is `failed`)."""
+    """Why sending it failed (`failed`), or why the last attempt did not (still unsent)."""
+    send_attempts: int = 0
+    """Delivery rounds that did not settle it (the outbox retries it with backoff)."""
+    next_attempt_at: datetime | None = None
+    """When the outbox tries an unsent message again (None: as soon as possible)."""
 
     @classmethod
     def from_row(cls, row: Row) -> MessageRecord:
@@ -130,6 +134,8 @@ class MessageRecord:
             kind=row.get("kind") or "text",
             media=tuple(json.loads(row.get("media") or "[]")),
             error=row.get("error"),
+            send_attempts=int(row.get("send_attempts") or 0),
+            next_attempt_at=_aware(row["next_attempt_at"]) if row.get("next_attempt_at") else None,
         )
 
 

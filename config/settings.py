@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     twilio_retry_base_seconds: float = Field(default=0.5, ge=0, le=60)
     twilio_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     """How long one Twilio API call may take before its outcome counts as unknown."""
+    outbound_deadline_seconds: float = Field(default=900.0, gt=0, le=86_400)
+    """An unsent message is retried (with backoff) until this long after it was written;
+    then it is marked failed and the conversation goes to a person (reason `error`)."""
 
     debounce_seconds: float = Field(default=3.0, ge=0, le=15)
     """Quiet window before a burst of messages is answered (tenant setting overrides it)."""

@@ -100,11 +100,10 @@ def create_app(
             stack.push_async_callback(close_llm_clients)
             stack.push_async_callback(stop_background_notifications)
             await warm_up_llm(settings)
-            worker = None
             if settings.worker_enabled:
-                worker = app.state.worker = await stack.enter_async_context(run_worker(services))
+                app.state.worker = await stack.enter_async_context(run_worker(services))
             await stack.enter_async_context(lifecycle_jobs(services))
-            await stack.enter_async_context(handoff_jobs(services, worker))
+            await stack.enter_async_context(handoff_jobs(services))
             # Everything loaded so far lives as long as the process: keep it out of the
             # garbage collector's full passes, which otherwise stall requests for ~100 ms.
             gc.collect()

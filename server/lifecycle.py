@@ -204,7 +204,7 @@ async def close_conversation(
     if await services.store.get_tenant(tenant_id) is None:
         raise TenantNotFound(tenant_id)
     lifecycle = ConversationLifecycle(services.persistence.db)
-    async with services.turn_lock(conversation_id):
+    async with services.exclusive(conversation_id):
         closed = await lifecycle.close(tenant_id, conversation_id, reason, now or utc_now())
         if closed is None:
             if await lifecycle.get(tenant_id, conversation_id) is None:
@@ -348,25 +348,44 @@ async def export_customer(
 async def erase_customer(
     services: Services, tenant_id: str, customer: str, channel: str | None = None
 ) -> Erasure:
-    """Delete the customer's threads, memory, conversations and messages (idempotent until
-    done: the conversation rows go last). Raises `TenantNotFound` or `CustomerNotFound`."""
+    """Delete the customer's threads, conversations, messages and memory. Each conversation
+    goes while it is held (a running turn ends first, and none runs on it again: its rows
+    are gone), the memory last. Raises `TenantNotFound` or `CustomerNotFound`."""
     address, channel, records, keys = await _find_customer(services, tenant_id, customer, channel)
-    messages = 0
+    messages = deleted = 0
     for record in records:
-        async with services.turn_lock(record.id):
-            messages += await services.store.count_messages(tenant_id, record.id)
-            await services.persistence.checkpointer.adelete_thread(record.id)
+        messages += await services.store.count_messages(tenant_id, record.id)
+        deleted += await erase_conversation(services, tenant_id, record.id)
     memory = CustomerMemory(services.persistence.store)
     items = 0
     for key in keys:
         items += await memory.erase(tenant_id, key)
-    deleted = await ConversationLifecycle(services.persistence.db).delete(
-        tenant_id, [r.id for r in records]
-    )
     log.info(
         "customer_erased", extra={"tenant_id": tenant_id, "status": f"{deleted} conversations"}
     )
     return Erasure(tenant_id, address, deleted, len(records), messages, items)
+
+
+async def erase_conversation(services: Services, tenant_id: str, conversation_id: str) -> int:
+    """Delete a conversation's thread and rows while holding it; 1 when its row was there."""
+    async with services.exclusive(conversation_id):
+        await services.persistence.checkpointer.adelete_thread(conversation_id)
+        return await ConversationLifecycle(services.persistence.db).delete(
+            tenant_id, [conversation_id]
+        )
+
+
+async def erase_tenant(services: Services, tenant_id: str) -> None:
+    """Delete a tenant with its conversations, threads, customers' memory and knowledge. The
+    tenant row goes first (no new turn starts), then each conversation while it is held
+    (a running turn ends first), the memory last."""
+    threads = await services.store.conversation_ids(tenant_id)
+    await services.store.delete_tenant(tenant_id)
+    await asyncio.to_thread(services.knowledge.delete_tenant, tenant_id)
+    for thread_id in threads:
+        await erase_conversation(services, tenant_id, thread_id)
+    await CustomerMemory(services.persistence.store).erase_tenant(tenant_id)
+    log.info("tenant_erased", extra={"tenant_id": tenant_id})
 
 
 async def run_lifecycle_jobs(services: Services) -> None:

@@ -21,14 +21,15 @@ from datetime import datetime
 from typing import Any
 
 from langchain_core.messages import AIMessage
-from langchain_core.runnables import RunnableConfig
 
 from checkpoints.database import utc_now
-from checkpoints.handoffs import HandoffRecord, HandoffStore, NotHandedOver, Transition
+from checkpoints.handoffs import HandoffRecord, NotHandedOver, Transition
 from checkpoints.records import ConversationRecord, MessageRecord, TenantRecord
 from checkpoints.service import ConversationNotFound
-from server.handoff_delivery import conversation_turn, send_to_customer
+from server.graph_runs import thread_config
 from server.handoff_notify import HandoffPolicy, deliver_due_notifications, notify_in_background
+from server.handoff_open import handoffs, open_handoff, thread_values
+from server.outbox import send_to_customer
 from server.periodic import run_every
 from server.services import Services
 from server.tenant_context import business_hours
@@ -46,17 +47,9 @@ RELEASE_NOTICE = {
     ),
 }
 RELEASE_NOTICE_NAME = "release"
-HANDOFF_JOBS_EVERY_SECONDS = 30.0
 """`name` of the release notice in the thread (named AI messages are not the bot's answers)."""
+HANDOFF_JOBS_EVERY_SECONDS = 30.0
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-def handoffs(services: Services) -> HandoffStore:
-    return HandoffStore(services.store.db)
-
-
-def thread_config(conversation_id: str) -> RunnableConfig:
-    return {"configurable": {"thread_id": conversation_id}}
 
 
 def thread_name(agent: str) -> str:
@@ -67,86 +60,11 @@ def thread_name(agent: str) -> str:
     return _UNSAFE_NAME.sub("_", plain).strip("_")[:64] or "agent"
 
 
-async def thread_values(services: Services, conversation_id: str) -> dict[str, Any]:
-    """The conversation's LangGraph state (empty before its first turn)."""
-    snapshot = await services.graph.aget_state(thread_config(conversation_id))
-    return dict(snapshot.values or {})
-
-
-async def add_to_thread(
-    services: Services, conversation_id: str, message: AIMessage, claims: Any = None
-) -> None:
-    """Append a message to the thread without running the graph (nobody else writes then)."""
-    async with conversation_turn(services, conversation_id, claims):
-        await services.graph.aupdate_state(
-            thread_config(conversation_id), {"messages": [message]}, as_node="summarizer"
-        )
-
-
-def created_payload(
-    tenant: TenantRecord,
-    conversation: ConversationRecord,
-    reasons: list[str],
-    sentiment: float | None,
-    summary: str,
-    now: datetime,
-) -> dict[str, Any]:
-    """The body of a `handoff.created` event (beside the ids every event has)."""
-    hours = business_hours(tenant)
-    opening = hours.next_opening(now)
-    return {
-        "customer": {"channel": conversation.channel, "address": conversation.address},
-        "reasons": reasons,
-        "sentiment": sentiment,
-        "summary": summary,
-        "status": "pending",
-        "business_hours": {
-            "open": hours.is_open(now),
-            "next_opening": opening.isoformat() if opening else None,
-        },
-    }
-
-
-async def open_handoff(
-    services: Services,
-    tenant: TenantRecord,
-    conversation_id: str,
-    reasons: list[str] | tuple[str, ...],
-    sentiment: float | None = None,
-    *,
-    now: datetime | None = None,
-) -> HandoffRecord | None:
-    """Record that the bot handed the conversation over (status `pending` unless a person
-    already has it) and notify the tenant's webhook. Idempotent; None when it is closed.
-
-    Call it right after a turn hands over; conversations a turn handed over without it are
-    caught up by `record_unrecorded_handoffs`.
-    """
-    now = now or utc_now()
-    conversation = await services.store.get_conversation(tenant.id, conversation_id)
-    if conversation is None:
-        raise ConversationNotFound(tenant.id, conversation_id)
-    values = await thread_values(services, conversation_id)
-    if sentiment is None and "sentiment_score" in values:
-        sentiment = float(values["sentiment_score"])
-    policy = HandoffPolicy.of(tenant)
-    notification = None
-    if policy.notifies:
-        payload = created_payload(
-            tenant, conversation, list(reasons), sentiment, str(values.get("summary", "")), now
-        )
-        notification = ("handoff.created", payload)
-    handoff = await handoffs(services).open(
-        tenant.id, conversation_id, list(reasons), sentiment, now, notification=notification
+async def add_to_thread(services: Services, conversation_id: str, message: AIMessage) -> None:
+    """Append a message to the thread without running the graph (hold the conversation)."""
+    await services.graph.aupdate_state(
+        thread_config(conversation_id), {"messages": [message]}, as_node="summarizer"
     )
-    if handoff is not None:
-        log.info(
-            "handoff_opened",
-            extra={"tenant_id": tenant.id, "conversation_id": conversation_id, "reasons": reasons},
-        )
-        if notification is not None:
-            notify_in_background(services, tenant.id, conversation_id, now)
-    return handoff
 
 
 async def assign(
@@ -169,29 +87,24 @@ class AgentReply:
 
 
 async def agent_reply(
-    services: Services,
-    tenant: TenantRecord,
-    conversation_id: str,
-    agent: str,
-    body: str,
-    *,
-    claims: Any = None,
+    services: Services, tenant: TenantRecord, conversation_id: str, agent: str, body: str
 ) -> AgentReply:
     """An agent writes to the customer: the agent owns the conversation from now (taking it
     when pending), the message goes into the thread and out through the channel.
 
     Raises `NotHandedOver` (the bot owns it), `AssignedElsewhere`, `ConversationNotFound`,
-    `TimeoutError` (the thread stayed busy).
+    `ConversationBusy` (a turn kept the conversation).
     """
-    transition = await handoffs(services).agent_replied(
-        tenant.id, conversation_id, agent, utc_now()
-    )
-    conversation = await services.store.get_conversation(tenant.id, conversation_id)
-    if conversation is None:
-        raise ConversationNotFound(tenant.id, conversation_id)
-    message = AIMessage(content=body, name=thread_name(agent))
-    await add_to_thread(services, conversation_id, message, claims)
-    records = await send_to_customer(services, tenant, conversation, body, author=agent)
+    async with services.exclusive(conversation_id):
+        transition = await handoffs(services).agent_replied(
+            tenant.id, conversation_id, agent, utc_now()
+        )
+        conversation = await services.store.get_conversation(tenant.id, conversation_id)
+        if conversation is None:
+            raise ConversationNotFound(tenant.id, conversation_id)
+        message = AIMessage(content=body, name=thread_name(agent))
+        await add_to_thread(services, conversation_id, message)
+        records = await send_to_customer(services, tenant, conversation, body, author=agent)
     log.info("agent_replied", extra={"tenant_id": tenant.id, "conversation_id": conversation_id})
     return AgentReply(transition, records)
 
@@ -215,16 +128,14 @@ class IdleOutcome:
     released: list[str] = field(default_factory=list)
 
 
-async def release_idle_handoffs(
-    services: Services, now: datetime, claims: Any = None
-) -> IdleOutcome:
+async def release_idle_handoffs(services: Services, now: datetime) -> IdleOutcome:
     """Remind, then give back to the bot, the handoffs nobody on the team has touched for the
     tenant's `reminder_minutes` / `release_minutes` (defaults 15 and 60; 0 turns one off).
 
     Idle time counts from the last agent action (taking it, replying), and only while the
     business is open: a handoff made at night waits for the morning. A customer left waiting
     (never answered, or with the last word) is told the bot is back. Safe to run on every
-    replica at once; call it every minute or so (with the worker's `claims`, when running).
+    replica at once; call it every minute or so.
     """
     store = handoffs(services)
     outcome = IdleOutcome()
@@ -243,7 +154,7 @@ async def release_idle_handoffs(
         idle = (now - idle_since).total_seconds()
         policy = HandoffPolicy.of(tenant)
         if policy.release_seconds and idle >= policy.release_seconds:
-            if await _release_idle(services, tenant, item.conversation, item.handoff, now, claims):
+            if await _release_idle(services, tenant, item.conversation, item.handoff, now):
                 outcome.released.append(item.conversation.id)
         elif policy.reminder_seconds and idle >= policy.reminder_seconds:
             notification = None
@@ -262,7 +173,6 @@ async def _release_idle(
     conversation: ConversationRecord,
     handoff: HandoffRecord,
     now: datetime,
-    claims: Any,
 ) -> bool:
     store = handoffs(services)
     policy = HandoffPolicy.of(tenant)
@@ -297,13 +207,13 @@ async def _release_idle(
     if notification is not None:
         notify_in_background(services, tenant.id, conversation.id, now)
     if waiting:
-        values = await thread_values(services, conversation.id)
-        language = str(values.get("language") or tenant.default_language)
-        text = RELEASE_NOTICE.get(language, RELEASE_NOTICE["es"])
-        await add_to_thread(
-            services, conversation.id, AIMessage(content=text, name=RELEASE_NOTICE_NAME), claims
-        )
-        await send_to_customer(services, tenant, conversation, text, author="bot")
+        async with services.exclusive(conversation.id):
+            values = await thread_values(services, conversation.id)
+            language = str(values.get("language") or tenant.default_language)
+            text = RELEASE_NOTICE.get(language, RELEASE_NOTICE["es"])
+            notice = AIMessage(content=text, name=RELEASE_NOTICE_NAME)
+            await add_to_thread(services, conversation.id, notice)
+            await send_to_customer(services, tenant, conversation, text, author="bot")
     return True
 
 
@@ -339,15 +249,13 @@ async def record_unrecorded_handoffs(
     return count
 
 
-async def run_handoff_jobs(
-    services: Services, now: datetime | None = None, claims: Any = None
-) -> dict[str, Any]:
+async def run_handoff_jobs(services: Services, now: datetime | None = None) -> dict[str, Any]:
     """Everything periodic about handoffs, in one call: catch up unrecorded handoffs, retry
     due webhook notifications, remind and release idle handoffs."""
     now = now or utc_now()
     recorded = await record_unrecorded_handoffs(services, now)
     notified = await deliver_due_notifications(services, now)
-    idle = await release_idle_handoffs(services, now, claims)
+    idle = await release_idle_handoffs(services, now)
     return {
         "recorded": recorded,
         "notified": notified,
@@ -357,11 +265,7 @@ async def run_handoff_jobs(
 
 
 def handoff_jobs(
-    services: Services, worker: Any = None, every_seconds: float = HANDOFF_JOBS_EVERY_SECONDS
+    services: Services, every_seconds: float = HANDOFF_JOBS_EVERY_SECONDS
 ) -> AbstractAsyncContextManager[asyncio.Task[None]]:
-    """Run `run_handoff_jobs` every `every_seconds` while inside (with the worker's claims,
-    so an idle release never races a turn)."""
-    claims = getattr(worker, "claims", None)
-    return run_every(
-        "handoff_jobs", every_seconds, lambda: run_handoff_jobs(services, claims=claims)
-    )
+    """Run `run_handoff_jobs` every `every_seconds` while inside."""
+    return run_every("handoff_jobs", every_seconds, lambda: run_handoff_jobs(services))

@@ -9,6 +9,7 @@ earlier attempt did finish the run, reuses that reply instead of answering twice
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,12 +20,16 @@ from langchain_core.runnables import RunnableConfig
 
 from checkpoints.inbox import OutboundDraft
 from checkpoints.records import ConversationRecord, MessageRecord, TenantRecord, TurnRecord
-from server.channels.notices import notice
+from server.channels.notices import failure_notice, notice
 from server.channels.split import split_message
 from server.graph_runs import invoke_turn, thread_config
+from server.outbox import ERROR_REASON
 from server.services import Services
+from server.tenant_context import business_hours
 from server.turns import MAX_TURN_CHARS, new_bot_messages
 from tools.language import detect_language
+
+log = logging.getLogger(__name__)
 
 THROTTLE_WINDOW = timedelta(minutes=1)
 MAX_TURN_ATTEMPTS = 3
@@ -120,6 +125,30 @@ async def record_only(
         )
 
 
+async def failed_for_good(
+    services: Services,
+    tenant: TenantRecord,
+    conversation: ConversationRecord,
+    messages: list[HumanMessage],
+    language: str,
+    now: datetime,
+) -> TurnPlan:
+    """A turn that kept failing: the customer is told a person will look at it (and when,
+    out of hours), and the conversation goes to a person (handoff reason `error`)."""
+    try:
+        await record_only(services, conversation.id, messages)
+    except Exception:  # the thread itself may be what fails: the promise still holds
+        log.warning("record_failed_turn_failed", extra=_ids(conversation), exc_info=True)
+    text = failure_notice(language, business_hours(tenant), now)
+    draft = OutboundDraft("failure_notice", text)
+    log.warning("turn_failed_for_good", extra=_ids(conversation))
+    return TurnPlan([draft], (ERROR_REASON,))
+
+
+def _ids(conversation: ConversationRecord) -> dict[str, str]:
+    return {"tenant_id": conversation.tenant_id, "conversation_id": conversation.id}
+
+
 async def plan_turn(
     services: Services,
     tenant: TenantRecord,
@@ -143,8 +172,7 @@ async def plan_turn(
         await record_only(services, conversation.id, messages)
         return TurnPlan()
     if turn.attempts > MAX_TURN_ATTEMPTS:
-        await record_only(services, conversation.id, messages)
-        return TurnPlan([OutboundDraft("failure_notice", notice("failure_notice", language))])
+        return await failed_for_good(services, tenant, conversation, messages, language, now)
     if recent_inbound > (
         tenant.settings.get("throttle_per_minute") or settings.throttle_per_minute
     ):

@@ -12,6 +12,7 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
+from checkpoints.claims import ConversationClaims, open_claims
 from checkpoints.inbox import Inbox
 from checkpoints.lock import DataDirLock
 from checkpoints.persistence import Persistence, open_persistence
@@ -26,6 +27,18 @@ from tools.knowledge.shared import use_knowledge_base
 
 log = logging.getLogger(__name__)
 
+CLAIM_POLL_SECONDS = 0.05
+SPARE_CLAIMS = 4
+"""Claim connections beyond the worker's concurrency, for admin requests and periodic jobs."""
+
+
+class ConversationBusy(TimeoutError):
+    """Another process kept the conversation longer than the wait allowed (HTTP 503)."""
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(f"conversation {conversation_id!r} is busy")
+        self.conversation_id = conversation_id
+
 
 @dataclass
 class Services:
@@ -37,6 +50,8 @@ class Services:
     graph: CompiledStateGraph[Any, Any, Any, Any]
     sender: TwilioSender
     """Twilio REST sends of this process (bot replies and agents' messages)."""
+    claims: ConversationClaims
+    """One holder per conversation across every process (the worker's turns take it too)."""
     _turn_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
     )
@@ -50,12 +65,30 @@ class Services:
         """Queued WhatsApp turns (inbound inbox, turns, outbound bookkeeping)."""
         return Inbox(self.persistence.db)
 
-    def turn_lock(self, conversation_id: str) -> asyncio.Lock:
-        """One graph run at a time per conversation (concurrent runs fork a thread's history)."""
+    @asynccontextmanager
+    async def exclusive(self, conversation_id: str) -> AsyncIterator[None]:
+        """Sole use of a conversation (its thread, its rows, its outbox) across every process,
+        as a queued turn has it: waits for a running turn to end (concurrent graph runs fork
+        a thread's history). Raises `ConversationBusy` when it stays taken too long."""
         lock = self._turn_locks.get(conversation_id)
         if lock is None:
             lock = self._turn_locks[conversation_id] = asyncio.Lock()
-        return lock
+        loop = asyncio.get_running_loop()
+        # a turn holds it for its budget plus its sends
+        deadline = (
+            loop.time()
+            + self.settings.turn_budget_seconds
+            + 2 * (self.settings.twilio_timeout_seconds)
+        )
+        async with lock:
+            while True:
+                async with self.claims.hold(conversation_id) as held:
+                    if held:
+                        yield
+                        return
+                if loop.time() > deadline:
+                    raise ConversationBusy(conversation_id)
+                await asyncio.sleep(CLAIM_POLL_SECONDS)
 
 
 def uses_embedded_storage(settings: Settings) -> bool:
@@ -90,13 +123,19 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         graph = build_graph().compile(
             checkpointer=persistence.checkpointer, store=persistence.store, name="atiende"
         )
+        claims = await stack.enter_async_context(
+            open_claims(
+                settings.database_url if settings.uses_postgres else None,
+                settings.worker_concurrency + SPARE_CLAIMS,
+            )
+        )
         sender = TwilioSender(
             settings.twilio_send_attempts,
             settings.twilio_retry_base_seconds,
             settings.twilio_timeout_seconds,
         )
         stack.push_async_callback(sender.close)
-        services = Services(settings, persistence, knowledge, graph, sender)
+        services = Services(settings, persistence, knowledge, graph, sender, claims)
         if settings.is_development:
             await ensure_demo_tenant(services)
         yield services

@@ -1,4 +1,5 @@
-"""One customer turn: record the message, run the graph, record and return the reply."""
+"""One customer turn on the `cli` channel: record the message, run the graph, record and
+return the reply. A turn that fails gets the failure notice and goes to a person."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 
+from checkpoints.database import utc_now
 from checkpoints.records import TenantRecord
+from server.channels.notices import failure_notice
 from server.graph_runs import invoke_turn, thread_config
-from server.ownership import open_handoff
+from server.handoff_open import open_handoff
 from server.services import Services
+from server.tenant_context import business_hours
+from tools.language import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +27,7 @@ REASON_LABELS = {
     "explicit": "explicit request",
     "fallbacks": "repeated fallbacks",
     "loop": "repeated question",
+    "error": "service error",
 }
 
 
@@ -66,7 +72,7 @@ async def run_turn(
     store = services.store
     conversation = await store.open_conversation(tenant.id, channel, address)
     message = HumanMessage(content=text)
-    async with services.turn_lock(conversation.id):
+    async with services.exclusive(conversation.id):
         await store.add_message(
             tenant.id, conversation.id, direction="inbound", author="customer", body=text
         )
@@ -75,7 +81,19 @@ async def run_turn(
                 thread_config(conversation.id), {"messages": [message]}, as_node="summarizer"
             )
             return TurnResult(conversation.id, "", False, [], [], conversation.status)
-        state = await invoke_turn(services, tenant, conversation, [message])
+        try:
+            state = await invoke_turn(services, tenant, conversation, [message])
+        except Exception:
+            log.exception("turn_failed", extra={"tenant_id": tenant.id})
+            language = detect_language(text, default=tenant.default_language)
+            hours = business_hours(tenant)
+            state = {
+                "messages": [AIMessage(content=failure_notice(language, hours, utc_now()))],
+                "sources": [],
+                "handoff": True,
+                "handoff_reasons": ["error"],
+                "sentiment_score": None,
+            }
         reply = "\n\n".join(m.text for m in new_bot_messages(state["messages"]) if m.text)
         await store.add_message(
             tenant.id,

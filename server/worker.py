@@ -1,12 +1,12 @@
 """The worker that runs queued turns.
 
 It polls the inbox for conversations with work (and is nudged by the webhook), claims
-one conversation at a time across every server process (`checkpoints.claims`), waits for
-a burst to end (the tenant's quiet window, at most `debounce_cap_seconds` after the
-burst's first message), runs one turn over the whole burst, records the outbound
-messages, sends them, and marks the turn done. Messages that arrive while a turn runs
-stay pending for the next turn. Whatever a killed process left unfinished is resumed by
-the next claimant (on start, that is this process).
+one conversation at a time across every server process (`checkpoints.claims`), delivers
+what its outbox holds that is due, waits for a burst to end (the tenant's quiet window, at
+most `debounce_cap_seconds` after the burst's first message), runs one turn over the whole
+burst, records the outbound messages, sends them, and marks the turn done. Messages that
+arrive while a turn runs stay pending for the next turn. Whatever a killed process left
+unfinished is resumed by the next claimant (on start, that is this process).
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from checkpoints.claims import Claim, ConversationClaims, open_claims
+from checkpoints.claims import Claim
 from checkpoints.database import utc_now
 from checkpoints.inbox import ConversationWork, Inbox, QueuedConversation
 from checkpoints.records import ConversationRecord, MessageRecord, TenantRecord, TurnRecord
-from server.channels.delivery import send_recorded
 from server.channels.tenant_cache import TenantCache
-from server.channels.twilio_account import TwilioAccount, twilio_account
-from server.channels.twilio_outbound import SendResult, TwilioSender
-from server.ownership import open_handoff
+from server.channels.twilio_account import twilio_account
+from server.handoff_open import open_handoff
+from server.outbox import deliver_in_order
 from server.queued_turns import THROTTLE_WINDOW, plan_turn
 from server.services import Services
 
@@ -56,10 +55,8 @@ def burst_due_at(first_at: datetime, last_at: datetime, quiet: float, cap: float
 class Worker:
     """Runs queued turns until stopped; one per server process."""
 
-    def __init__(self, services: Services, claims: ConversationClaims, sender: TwilioSender):
+    def __init__(self, services: Services):
         self.services = services
-        self.claims = claims
-        self.sender = sender
         self.settings = services.settings
         self._wake = asyncio.Event()
         self._active: dict[str, asyncio.Task[None]] = {}
@@ -141,9 +138,14 @@ class Worker:
         return next_in
 
     def _due_at(self, tenant: TenantRecord, item: QueuedConversation) -> datetime:
-        assert item.first_at is not None and item.last_at is not None
-        quiet = quiet_window(tenant, self.settings.debounce_seconds)
-        return burst_due_at(item.first_at, item.last_at, quiet, self.settings.debounce_cap_seconds)
+        """When the conversation next has something to do: its burst is over, or its
+        oldest unsent message is due."""
+        due = [item.outbox_due_at] if item.outbox_due_at is not None else []
+        if item.first_at is not None and item.last_at is not None:
+            quiet = quiet_window(tenant, self.settings.debounce_seconds)
+            cap = self.settings.debounce_cap_seconds
+            due.append(burst_due_at(item.first_at, item.last_at, quiet, cap))
+        return min(due)
 
     def _spawn(self, item: QueuedConversation) -> None:
         task = asyncio.create_task(self._claim(item.tenant_id, item.conversation_id))
@@ -155,7 +157,7 @@ class Worker:
         try:
             since = utc_now() - THROTTLE_WINDOW
             reads = ConversationWork.reads(tenant_id, conversation_id, since)
-            async with self.claims.hold(conversation_id, reads) as held:
+            async with self.services.claims.hold(conversation_id, reads) as held:
                 if held:
                     await self.work(tenant_id, conversation_id, held)
             if held:
@@ -178,8 +180,9 @@ class Worker:
             self._wake.set()
 
     async def work(self, tenant_id: str, conversation_id: str, claim: Claim) -> None:
-        """With the conversation claimed: finish its unfinished turn, or run a due burst (the
-        turn's bookkeeping goes through the claim's connection when it has one)."""
+        """With the conversation claimed: deliver its due unsent messages, then finish its
+        unfinished turn or run a due burst (the turn's bookkeeping goes through the claim's
+        connection when it has one)."""
         inbox = Inbox(claim.db) if claim.db else self.services.inbox
         tenant = await self._tenants.get(tenant_id, self.services.store.get_tenant)
         if tenant is None:
@@ -191,17 +194,22 @@ class Worker:
         conversation, turn = found.conversation, found.unfinished
         if conversation is None:
             return
+        delivered = await deliver_in_order(self.services, inbox, tenant, conversation, found.unsent)
+        if turn is not None and turn.status == "replied":  # its messages were in the outbox
+            await inbox.finish_turn(turn.id)
+            return
         inbound: list[MessageRecord] | None = None
-        if turn is not None and turn.status == "running":
+        if turn is not None:
             turn = await inbox.retry_turn(turn)
             log.info("turn_resumed", extra=_ids(turn))
-        if turn is None:
+            inbound = [m for m in await inbox.turn_messages(turn.id) if m.direction == "inbound"]
+        else:
             pending = found.pending
             if not pending or not self._burst_over(tenant, pending):
                 return
             turn = await inbox.start_turn(tenant_id, conversation_id, [m.id for m in pending])
             inbound = pending  # all still pending: this process holds the conversation
-        await self._complete(inbox, tenant, conversation, turn, inbound, found.recent_inbound)
+        await self._complete(inbox, tenant, conversation, turn, inbound, found, delivered)
 
     def _burst_over(self, tenant: TenantRecord, pending: list[MessageRecord]) -> bool:
         first, last = pending[0].created_at, max(m.created_at for m in pending)
@@ -214,111 +222,41 @@ class Worker:
         tenant: TenantRecord,
         conversation: ConversationRecord,
         turn: TurnRecord,
-        inbound: list[MessageRecord] | None,
-        recent_inbound: int,
+        inbound: list[MessageRecord],
+        found: ConversationWork,
+        outbox_clear: bool,
     ) -> None:
-        account = twilio_account(tenant, self.settings)
-        fresh = turn.status == "running"
-        if fresh:
-            if inbound is None:
-                inbound = [
-                    m for m in await inbox.turn_messages(turn.id) if m.direction == "inbound"
-                ]
-            plan = await plan_turn(
-                self.services, tenant, conversation, turn, inbound, utc_now(), recent_inbound
-            )
-            # "submitting" at once: were the process killed before the send finished, the
-            # next attempt asks Twilio whether it went out before sending it again
-            status = "submitting" if account.can_send else "recorded"
-            outbound = await inbox.record_outbound(
-                turn, plan.drafts, status=status, handoff_reasons=plan.handoff_reasons
-            )
-            if plan.handoff_reasons:
-                await open_handoff(self.services, tenant, conversation.id, plan.handoff_reasons)
-            unsent = [m for m in outbound if m.status == "submitting"]
-        else:
-            unsent = await inbox.unsent(turn.id)
-        for index, message in enumerate(unsent):
-            last = index == len(unsent) - 1  # its bookkeeping also finishes the turn
-            await self._send(
-                inbox,
-                tenant,
-                conversation,
-                message,
-                reconcile=not fresh,
-                finish=turn.id if last else None,
-            )
-        if not unsent:
-            await inbox.finish_turn(turn.id)
+        """Run the turn and send what it says (after the outbox, when earlier messages wait
+        there: then the new ones wait behind them)."""
+        plan = await plan_turn(
+            self.services, tenant, conversation, turn, inbound, utc_now(), found.recent_inbound
+        )
+        if not twilio_account(tenant, self.settings).can_send:
+            status = "recorded"
+        else:  # "submitting" at once: were the process killed before the send finished,
+            # the next attempt asks Twilio whether it went out before sending it again
+            status = "submitting" if outbox_clear else "pending"
+        outbound = await inbox.record_outbound(
+            turn, plan.drafts, status=status, handoff_reasons=plan.handoff_reasons
+        )
+        if plan.handoff_reasons:
+            await open_handoff(self.services, tenant, conversation.id, plan.handoff_reasons)
+        unsent = [m for m in outbound if m.status == "submitting"]
+        await deliver_in_order(
+            self.services, inbox, tenant, conversation, unsent, fresh=True, finish_turn=turn.id
+        )
         log.info("turn_done", extra=_ids(turn))
-
-    async def _sent_earlier(
-        self,
-        tenant: TenantRecord,
-        account: TwilioAccount,
-        conversation: ConversationRecord,
-        message: MessageRecord,
-    ) -> SendResult | None:
-        """The Twilio message an interrupted attempt sent for `message`, if any: one with the
-        same body to the same customer whose SID no other recorded message has."""
-        found = await self.sender.find_sent(
-            account, conversation.address, message.body, message.created_at
-        )
-        known: set[str] = set()
-        for result in found:
-            owner = await self.services.store.get_message_by_external_id(
-                tenant.id, result.sid or ""
-            )
-            if owner is not None and owner.id != message.id:
-                known.add(result.sid or "")
-        return _unused(found, known)
-
-    async def _send(
-        self,
-        inbox: Inbox,
-        tenant: TenantRecord,
-        conversation: ConversationRecord,
-        message: MessageRecord,
-        *,
-        reconcile: bool,
-        finish: int | None = None,
-    ) -> None:
-        """Send one recorded outbound message exactly once (`reconcile`: it was recorded by an
-        earlier attempt, which may have sent it); `finish`: the turn it completes."""
-        account = twilio_account(tenant, self.settings)
-        if not account.can_send:
-            await inbox.mark_failed(message.id, "no Twilio account configured", finish_turn=finish)
-            return
-        if reconcile and message.status == "submitting":  # did the earlier attempt send it?
-            earlier = await self._sent_earlier(tenant, account, conversation, message)
-            if earlier is not None:
-                await inbox.mark_sent(
-                    message.id, earlier.sid or "", earlier.status, finish_turn=finish
-                )
-                return
-        if message.status == "pending":
-            await inbox.mark_submitting(message.id)
-        await send_recorded(
-            inbox, self.sender, account, self.settings, conversation, message, finish_turn=finish
-        )
 
 
 @asynccontextmanager
 async def run_worker(services: Services) -> AsyncIterator[Worker]:
-    """Start the process's worker (claims on the service database); stop it on exit."""
-    settings = services.settings
-    url = settings.database_url if settings.uses_postgres else None
-    async with open_claims(url, settings.worker_concurrency) as claims:
-        worker = Worker(services, claims, services.sender)
-        worker.start()
-        try:
-            yield worker
-        finally:
-            await worker.stop()
-
-
-def _unused(found: list[SendResult], known: set[str]) -> SendResult | None:
-    return next((result for result in found if result.sid not in known), None)
+    """Start the process's worker; stop it on exit."""
+    worker = Worker(services)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        await worker.stop()
 
 
 def _ids(turn: TurnRecord) -> dict[str, str]:

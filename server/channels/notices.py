@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from tools.business_hours import BusinessHours, when_someone_answers
+
 NOTICES: dict[str, dict[str, str]] = {
     "es": {
         "media_notice": (
@@ -33,3 +37,11 @@ NOTICES: dict[str, dict[str, str]] = {
 def notice(kind: str, language: str) -> str:
     """The notice of `kind` (`media_notice`, `throttle_notice`, `failure_notice`) in `language` (default es)."""
     return NOTICES.get(language, NOTICES["es"])[kind]
+
+
+def failure_notice(language: str, hours: BusinessHours, now: datetime) -> str:
+    """The notice of a turn that failed for good: a person will look at it (and, out of
+    business hours, when)."""
+    text = notice("failure_notice", language)
+    when = when_someone_answers(hours, now, language)
+    return f"{text} {when}" if when else text

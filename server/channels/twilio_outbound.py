@@ -2,7 +2,9 @@
 
 The client's asynchronous flavour (one aiohttp session for every account) runs on the event
 loop without blocking it: no thread per request. 429 and 5xx answers (and network errors,
-timeouts) are retried with exponential backoff; other errors fail at once.
+timeouts) are retried with exponential backoff; other errors fail at once. A message is
+never posted twice: after a failure that may have let it through (a timeout, a dropped
+connection, a 5xx), it is looked up at Twilio before it is posted again.
 `TWILIO_API_BASE_URL` points the client at another host.
 """
 
@@ -12,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import aiohttp
@@ -33,15 +35,21 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    """What Twilio said: the message SID and status, or why it failed."""
+    """What Twilio said: the message SID and status, or why it was not sent."""
 
     sid: str | None
     status: str
     error: str | None = None
+    final: bool = True
+    """False: not sent, and it may succeed later (a later attempt looks it up first)."""
 
     @property
     def ok(self) -> bool:
         return self.sid is not None
+
+
+IsOther = Callable[[str], Awaitable[bool]]
+"""Whether a Twilio message SID belongs to another recorded message."""
 
 
 def retryable(error: Exception) -> bool:
@@ -49,6 +57,14 @@ def retryable(error: Exception) -> bool:
     if isinstance(error, TwilioRestException):
         return error.status == 429 or error.status >= 500
     return isinstance(error, aiohttp.ClientError | TimeoutError | TwilioException)
+
+
+def outcome_unknown(error: Exception) -> bool:
+    """Twilio may have accepted the message although the call failed: a timeout, a connection
+    lost after the request went out, a 5xx. Not a 429 or a connection that never opened."""
+    if isinstance(error, TwilioRestException):
+        return error.status >= 500
+    return not isinstance(error, aiohttp.ClientConnectorError)
 
 
 class TwilioSender:
@@ -100,38 +116,68 @@ class TwilioSender:
         return SendResult(str(message.sid), str(message.status or "queued"))
 
     async def send(
-        self, account: TwilioAccount, to: str, body: str, status_callback: str | None = None
+        self,
+        account: TwilioAccount,
+        to: str,
+        body: str,
+        status_callback: str | None = None,
+        *,
+        sent_since: datetime | None = None,
+        is_other: IsOther | None = None,
     ) -> SendResult:
-        """Send one message; retried on 429/5xx/network errors, a failed result otherwise."""
+        """Send one message exactly once, retrying 429s, 5xx, network errors and timeouts
+        with backoff. After a failure whose outcome is unknown, and before the first post
+        when `sent_since` says an earlier attempt (from then on) may have sent it, the
+        message is looked up at Twilio (`find_sent`) and posted only when it is not there.
+        Out of attempts: a result that is not `final` (try again later)."""
+        unsure = sent_since is not None
+        since = sent_since or datetime.now(UTC)
+        error = "no attempt"
         for attempt in range(1, self.attempts + 1):
+            if attempt > 1:
+                await asyncio.sleep(self.retry_base_seconds * 2 ** (attempt - 2))
             try:
+                if unsure:
+                    earlier = await self.find_sent(account, to, body, since, is_other)
+                    if earlier is not None:
+                        log.info("twilio_send_found_earlier")
+                        return earlier
                 return await self._create(account, to, body, status_callback)
-            except Exception as error:
-                described = describe(error)
-                if not retryable(error) or attempt == self.attempts:
-                    log.warning("twilio_send_failed", extra={"error": described})
-                    return SendResult(None, "failed", described)
-                log.info("twilio_send_retry", extra={"error": described})
-            await asyncio.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")
+            except Exception as failure:
+                error = describe(failure)
+                if not retryable(failure):
+                    log.warning("twilio_send_failed", extra={"error": error})
+                    return SendResult(None, "failed", error)
+                unsure = unsure or outcome_unknown(failure)
+                log.info("twilio_send_retry", extra={"error": error})
+        log.warning("twilio_send_unsettled", extra={"error": error})
+        return SendResult(None, "submitting" if unsure else "pending", error, final=False)
 
     async def find_sent(
-        self, account: TwilioAccount, to: str, body: str, since: datetime
-    ) -> list[SendResult]:
-        """Messages with this body sent to `to` since about `since`, newest first (after a
-        crash during a send, to tell "sent, answer lost" from "never sent"); raises when
+        self,
+        account: TwilioAccount,
+        to: str,
+        body: str,
+        since: datetime,
+        is_other: IsOther | None = None,
+    ) -> SendResult | None:
+        """The message with this body sent to `to` since about `since` that no other recorded
+        message owns (`is_other`), newest first; None when there is none. Raises when
         Twilio can't say."""
         recent = await self._call(
             lambda: self._client(account).messages.list_async(
                 to=whatsapp_address(to), from_=account.whatsapp_number, limit=50
             )
         )
-        return [
-            SendResult(str(message.sid), str(message.status or "queued"))
-            for message in recent
-            if message.body == body
-            and (message.date_created is None or message.date_created >= since - RECONCILE_WINDOW)
-        ]
+        for message in recent:
+            if message.body != body or (
+                message.date_created is not None and message.date_created < since - RECONCILE_WINDOW
+            ):
+                continue
+            sid = str(message.sid)
+            if is_other is None or not await is_other(sid):
+                return SendResult(sid, str(message.status or "queued"))
+        return None
 
 
 def describe(error: Exception) -> str:

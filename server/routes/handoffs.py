@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, HTTPException, Query, status
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from checkpoints.database import utc_now
@@ -18,6 +18,7 @@ from checkpoints.handoffs import (
 from checkpoints.service import ConversationNotFound
 from server import ownership
 from server.dependencies import ServicesDep, TenantDep
+from server.handoff_open import handoffs, thread_values
 from server.schemas import MAX_MESSAGE_CHARS
 
 router = APIRouter(prefix="/admin/tenants/{tenant_id}", tags=["handoffs"])
@@ -152,11 +153,6 @@ def _ownership_out(conversation_id: str, transition: Transition) -> OwnershipOut
     )
 
 
-def _claims(request: Request) -> Any:
-    """The worker's conversation claims, when this process runs the worker."""
-    return getattr(getattr(request.app.state, "worker", None), "claims", None)
-
-
 def _not_found(conversation_id: str) -> HTTPException:
     return HTTPException(
         status.HTTP_404_NOT_FOUND, detail=f"unknown conversation '{conversation_id}'"
@@ -189,13 +185,13 @@ async def list_handoffs(
     """Conversations waiting for or owned by a person, the longest waiting first."""
     now = utc_now()
     await ownership.record_unrecorded_handoffs(services, now, tenant.id)
-    store = ownership.handoffs(services)
+    store = handoffs(services)
     items: list[HandoffOut] = []
     for queued in await store.queue(tenant.id, limit):
         conversation, handoff = queued.conversation, queued.handoff
         if status_filter and conversation.status != status_filter:
             continue
-        values = await ownership.thread_values(services, conversation.id)
+        values = await thread_values(services, conversation.id)
         sentiment = handoff.sentiment
         if sentiment is None and "sentiment_score" in values:
             sentiment = float(values["sentiment_score"])
@@ -234,7 +230,7 @@ async def ownership_history(
     conversation = await services.store.get_conversation(tenant.id, conversation_id)
     if conversation is None:
         raise _not_found(conversation_id)
-    store = ownership.handoffs(services)
+    store = handoffs(services)
     return OwnershipHistory(
         conversation_id=conversation.id,
         status=conversation.status,
@@ -272,12 +268,11 @@ async def agent_message(
     body: AgentMessageIn,
     tenant: TenantDep,
     services: ServicesDep,
-    request: Request,
 ) -> AgentMessageOut:
     """An agent's reply: recorded, added to the bot's thread, sent to the customer."""
     try:
         reply = await ownership.agent_reply(
-            services, tenant, conversation_id, body.agent, body.body, claims=_claims(request)
+            services, tenant, conversation_id, body.agent, body.body
         )
     except ConversationNotFound:
         raise _not_found(conversation_id) from None

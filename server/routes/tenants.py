@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import SecretStr
 
-from checkpoints.memory import CustomerMemory
 from checkpoints.records import TenantRecord
 from checkpoints.service import TenantExists
 from server.dependencies import ServicesDep, TenantDep
+from server.lifecycle import erase_tenant
 from server.schemas import (
     TenantCreate,
     TenantFields,
@@ -133,10 +132,5 @@ async def update_tenant(body: TenantFields, tenant: TenantDep, services: Service
 async def delete_tenant(tenant: TenantDep, services: ServicesDep) -> Response:
     """Deletes the tenant, its conversations (and their threads), its customers' memory and
     its knowledge base."""
-    await asyncio.to_thread(services.knowledge.delete_tenant, tenant.id)
-    threads = await services.store.conversation_ids(tenant.id)
-    await services.store.delete_tenant(tenant.id)
-    for thread_id in threads:
-        await services.persistence.checkpointer.adelete_thread(thread_id)
-    await CustomerMemory(services.persistence.store).erase_tenant(tenant.id)
+    await erase_tenant(services, tenant.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

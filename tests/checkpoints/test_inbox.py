@@ -80,10 +80,10 @@ async def test_outbound_is_recorded_once_and_only_moves_forward(
     handed = await service.get_conversation("acme", conversation)
     assert handed is not None and handed.status == "pending"
     assert handed.handoff_reasons == ("explicit",)
-    assert [m.id for m in await inbox.unsent(turn.id)] == [m.id for m in recorded]
+    assert [m.id for m in await inbox.unsent("acme", conversation)] == [m.id for m in recorded]
     await inbox.mark_sent(recorded[0].id, "SMout1", "queued")
     await inbox.mark_failed(recorded[1].id, "twilio 400: bad number")
-    assert await inbox.unsent(turn.id) == []
+    assert await inbox.unsent("acme", conversation) == []
     assert await inbox.record_delivery("acme", "SMout1", "delivered") is True
     assert await inbox.record_delivery("acme", "SMout1", "delivered") is False
     assert await inbox.record_delivery("acme", "SMout1", "sent") is False

@@ -152,15 +152,62 @@ async def test_sender_retries_server_errors_then_gives_up_and_reconciles() -> No
             assert twilio.messages[0].status_callback == "https://cb"
             since = datetime.now(UTC)
             found = await sender.find_sent(account, "+5215500000000", "hola", since)
-            assert [f.sid for f in found] == [sent.sid]
-            assert await sender.find_sent(account, "+5215500000000", "otra", since) == []
+            assert found is not None and found.sid == sent.sid
+            assert await sender.find_sent(account, "+5215500000000", "otra", since) is None
+
+            async def taken(sid: str) -> bool:
+                return sid == sent.sid
+
+            assert await sender.find_sent(account, "+5215500000000", "hola", since, taken) is None
             twilio.fail_next(500, 500, 500)
             failed = await sender.send(account, "+5215500000000", "x")
-            assert not failed.ok and "500" in (failed.error or "")
+            assert not failed.ok and "500" in (failed.error or "") and not failed.final
             twilio.fail_next(400)
             refused = await sender.send(account, "+5215500000000", "x")
-            assert not refused.ok and twilio.requests == 7  # a 400 is not retried
+            assert not refused.ok and refused.final and twilio.requests == 7  # 400: no retry
             wrong = TwilioAccount(twilio.account_sid, "wrong", "whatsapp:+1", twilio.url)
             assert "401" in ((await sender.send(wrong, "+1", "x")).error or "")
+        finally:
+            await sender.close()
+
+
+@pytest.mark.parametrize("fault", ["drop", "hang", 502])
+async def test_a_message_accepted_before_the_call_failed_is_not_sent_again(
+    fault: str | int,
+) -> None:
+    """Twilio took the message, then the connection dropped / hung / answered 5xx: the
+    sender looks it up before posting again, and the customer gets it once."""
+    with FakeTwilio() as twilio:
+        twilio.hang_seconds = 3.0
+        account = TwilioAccount(
+            twilio.account_sid, twilio.auth_token, "whatsapp:+14155238886", twilio.url
+        )
+        sender = TwilioSender(attempts=3, retry_base_seconds=0.01, timeout_seconds=0.5)
+        try:
+            twilio.accept_then(fault)
+            sent = await sender.send(account, "+5215500000000", "su pedido salió hoy")
+            assert sent.ok
+            assert twilio.bodies() == ["su pedido salió hoy"]
+            assert sent.sid == twilio.messages[0].sid
+        finally:
+            await sender.close()
+
+
+async def test_a_send_while_twilio_is_down_is_left_for_later_then_sent_once() -> None:
+    with FakeTwilio() as twilio:
+        account = TwilioAccount(
+            twilio.account_sid, twilio.auth_token, "whatsapp:+14155238886", twilio.url
+        )
+        sender = TwilioSender(attempts=2, retry_base_seconds=0.01, timeout_seconds=0.5)
+        try:
+            twilio.go_down(60)
+            later = await sender.send(account, "+5215500000000", "hola")
+            assert not later.ok and not later.final and twilio.bodies() == []
+            twilio.go_down(0)
+            since = datetime.now(UTC)
+            sent = await sender.send(account, "+5215500000000", "hola", sent_since=since)
+            assert sent.ok and twilio.bodies() == ["hola"]
+            again = await sender.send(account, "+5215500000000", "hola", sent_since=since)
+            assert again.sid == sent.sid and twilio.bodies() == ["hola"]  # found, not re-sent
         finally:
             await sender.close()

@@ -141,18 +141,65 @@ def test_twilio_500_then_201_sends_once(
     ]
 
 
-def test_a_failed_send_is_recorded_and_the_worker_goes_on(
+def outbound(client: TestClient) -> list[dict]:
+    return rows(
+        client,
+        """SELECT kind, status, error, external_id, send_attempts FROM messages
+           WHERE direction = 'outbound' ORDER BY id""",
+    )
+
+
+def handoff_reasons(client: TestClient) -> list[list[str]]:
+    queue = admin_get(client, "/admin/tenants/demo/handoffs")["handoffs"]
+    return [item["reasons"] for item in queue]
+
+
+def test_a_send_refused_for_good_shows_failed_and_hands_over(
     post: Post, twilio: FakeTwilio, wa_client: TestClient
 ) -> None:
-    twilio.fail_next(400, 500, 500, 500, 500, 500)  # welcome refused, reply out of retries
+    twilio.fail_next(400)  # the welcome is refused; the reply goes out after it
     post(HOOK, form("SMf1", "¿cuál es el horario?"))
-    wait_until(lambda: all_done(wa_client) and turns(wa_client))
+    wait_until(lambda: all_done(wa_client) and turns(wa_client) and handoff_reasons(wa_client))
+    welcome, reply = outbound(wa_client)
+    assert welcome["status"] == "failed" and "400" in welcome["error"]
+    assert reply["status"] == "queued" and "9:00" in twilio.bodies()[0]
+    assert handoff_reasons(wa_client) == [["error"]]
     conversation = admin_get(wa_client, "/admin/tenants/demo/conversations")["conversations"][0]
-    detail = admin_get(wa_client, f"/admin/tenants/demo/conversations/{conversation['id']}")
-    assert [m["status"] for m in detail["messages"]] == ["received", "failed", "failed"]
+    assert conversation["status"] == "pending" and conversation["handoff_reasons"] == ["error"]
+
+
+def test_a_send_out_of_retries_waits_in_the_outbox_and_goes_out_once(
+    post: Post, twilio: FakeTwilio, wa_client: TestClient
+) -> None:
+    twilio.fail_next(*[503] * 5)  # the welcome's first round of attempts, all unsettled
+    post(HOOK, form("SMo1", "¿cuál es el horario?"))
+    wait_until(lambda: all_done(wa_client) and turns(wa_client))
+    welcome, reply = outbound(wa_client)
+    assert welcome["status"] == "submitting" and "503" in welcome["error"]
+    assert welcome["send_attempts"] == 1 and reply["send_attempts"] == 0  # it waits its turn
     assert twilio.messages == []
-    post(HOOK, form("SMf2", "¿aceptan devoluciones?"))
-    assert "30 días" in twilio.wait_for(1)[0].body
+    sent = twilio.wait_for(2, timeout=20)
+    wait_until(lambda: all(m["status"] == "queued" for m in outbound(wa_client)))
+    assert [m.body for m in sent][1].count("9:00") == 1 and len(twilio.messages) == 2
+    assert [m["external_id"] for m in outbound(wa_client)] == [m.sid for m in sent]
+    assert handoff_reasons(wa_client) == []
+
+
+def test_a_send_past_its_deadline_is_failed_and_handed_over(
+    wa_settings: Settings, twilio: FakeTwilio
+) -> None:
+    settings = wa_settings.model_copy(
+        update={"outbound_deadline_seconds": 1.0, "twilio_timeout_seconds": 0.5}
+    )
+    twilio.go_down(600)
+    with TestClient(create_app(settings, admin_key="test-admin-key")) as client:
+        params = form("SMx1", "¿cuál es el horario?")
+        headers = {"X-Twilio-Signature": sign(twilio.auth_token, PUBLIC_BASE_URL + HOOK, params)}
+        assert client.post(HOOK, data=params, headers=headers).status_code == 200
+        wait_until(lambda: handoff_reasons(client) == [["error"]], timeout=30)
+        wait_until(lambda: all(m["status"] == "failed" for m in outbound(client)), timeout=30)
+        assert all("gave up" in m["error"] for m in outbound(client))
+    assert twilio.messages == []
 
 
 def test_without_a_twilio_account_replies_are_recorded_only(

@@ -78,8 +78,11 @@ def reply_after(messages: Sequence[BaseMessage], values: dict[str, Any]) -> Grap
 async def finished_earlier(
     services: Services, config: RunnableConfig, last_id: str
 ) -> GraphReply | None:
-    """The reply of an earlier attempt whose run reached its checkpoint, else None."""
+    """The reply of an earlier attempt whose run finished, else None (a run that raised
+    leaves a checkpoint too, with the steps it did not run still `next`)."""
     snapshot = await services.graph.aget_state(config)
+    if snapshot.next:
+        return None
     messages: list[BaseMessage] = list(snapshot.values.get("messages") or [])
     for index, message in enumerate(messages):
         if message.id == last_id:

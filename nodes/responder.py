@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage
@@ -33,7 +33,7 @@ from tools.embeddings import default_embedder
 from tools.knowledge import is_relevant
 from tools.knowledge.types import Passage
 from tools.llm.extractive import extract, is_vague
-from tools.llm.injection import looks_like_injection, without_injected_sentences
+from tools.llm.injection import looks_like_injection
 from tools.llm.prompt import (
     fit_whatsapp,
     leaks_prompt,
@@ -90,15 +90,10 @@ def small_talk_reply(question: str, context: TenantContext, language: str) -> st
 
 
 def grounding_passages(passages: Sequence[Passage]) -> list[Passage]:
-    """The relevant passages, minus any sentence that talks to the assistant (planted text)."""
-    kept = []
-    for passage in passages:
-        if not is_relevant(passage):
-            continue
-        text = without_injected_sentences(passage["text"])
-        if text.strip():
-            kept.append(cast(Passage, {**passage, "text": text}))
-    return kept
+    """The relevant passages with something in them, their text untouched: knowledge is
+    never cut. Text planted in a document is fenced as data in the LLM prompt, and the
+    extractive mode does not pick it as an answer."""
+    return [p for p in passages if is_relevant(p) and p["text"].strip()]
 
 
 def turn_deadline(budget_seconds: float) -> float:

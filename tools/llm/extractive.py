@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from tools.embeddings import Embedder
 from tools.knowledge.types import Passage
+from tools.llm.injection import planted_in_document
 
 MAX_SENTENCES = 3
 MAX_ANSWER_CHARS = 600
@@ -92,7 +93,9 @@ def _trim(answer: str) -> str:
 
 def _from_passage(question: str, passage: Passage, embedder: Embedder) -> Extract:
     whole = " ".join(passage["text"].split())
-    sentences = split_sentences(passage["text"]) or ([whole] if whole else [])
+    candidates = split_sentences(passage["text"]) or ([whole] if whole else [])
+    # A sentence that talks to the assistant (planted in the document) is never the answer.
+    sentences = [s for s in candidates if not planted_in_document(s)]
     if not sentences:
         return Extract("", passage["document_id"], float("-inf"))
     vectors = embedder.embed_documents(sentences)

@@ -26,7 +26,7 @@ from langgraph.runtime import Runtime
 from config.settings import get_settings
 from graph.context import TenantContext
 from graph.state import ConversationState, ReplyKind
-from nodes.turn import turn_messages, turn_text
+from nodes.turn import turn_deadline, turn_messages, turn_text
 from nodes.window import model_window
 from tools import llm
 from tools.embeddings import default_embedder
@@ -94,18 +94,6 @@ def grounding_passages(passages: Sequence[Passage]) -> list[Passage]:
     never cut. Text planted in a document is fenced as data in the LLM prompt, and the
     extractive mode does not pick it as an answer."""
     return [p for p in passages if is_relevant(p) and p["text"].strip()]
-
-
-def turn_deadline(budget_seconds: float) -> float:
-    """When this turn must have its reply (epoch seconds): the run's `turn_deadline` when
-    the caller set one in `configurable`, else `budget_seconds` from now."""
-    try:
-        configured = get_config().get("configurable", {}).get("turn_deadline")
-    except RuntimeError:
-        configured = None
-    if isinstance(configured, int | float) and not isinstance(configured, bool):
-        return float(configured)
-    return time.time() + budget_seconds
 
 
 async def responder(state: ConversationState, runtime: Runtime[TenantContext]) -> dict[str, Any]:

@@ -3,15 +3,19 @@ customer's long-term memory (the facts they gave every turn, the summary when re
 
 `remember_conversation` does the same for a conversation that ends: a final summary of the
 whole conversation and every fact in it (the server calls it when it closes one).
-Summaries come from the `summarizer` model group; a failing provider is retried once, then
-the offline extractive summary is used (both logged). Extractive mode uses it directly.
+Summaries come from the `summarizer` model group, within the turn's deadline (the server
+sends the customer's reply before this node runs); a failing provider is retried once while
+time is left, then the offline extractive summary is used (both logged). Extractive mode
+uses it directly. Every LLM call's usage is reported, like the responder's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +28,9 @@ from config.settings import get_settings
 from graph.context import TenantContext
 from graph.state import ConversationState
 from nodes.recall import run_thread_id
+from nodes.turn import turn_deadline
 from tools import llm
+from tools.llm.usage import LLMUsage, usage_of
 from tools.memory_facts import CustomerFacts, Role, facts_from_turns
 
 log = logging.getLogger(__name__)
@@ -36,6 +42,9 @@ CLOSING_MESSAGES = 40
 MAX_TRANSCRIPT_CHARS = 8000
 MAX_SUMMARY_CHARS = 600
 SUMMARY_ATTEMPTS = 2
+MIN_SUMMARY_SECONDS = 0.2
+"""Less time than this left before the deadline: the extractive summary, no LLM call."""
+MODEL_GROUP = "summarizer"
 SUMMARY_PROMPT = (
     "Summarize this customer-support conversation in at most 3 sentences, in {language}: "
     "what the customer wants (keep names and order or booking numbers exactly), what was "
@@ -71,41 +80,55 @@ def transcript(messages: Sequence[AnyMessage], previous: str = "") -> str:
     return f"Earlier summary: {previous}\n\n{body}" if previous else body
 
 
+@dataclass(frozen=True)
+class Summary:
+    """A summary and the LLM calls it took."""
+
+    text: str
+    usage: list[LLMUsage] = field(default_factory=list)
+
+
 async def summarize(
     messages: Sequence[AnyMessage],
     *,
     language: str,
+    deadline: float,
     sentiment_label: str = "neutral",
     tenant_id: str = "",
     conversation_id: str = "",
     previous: str = "",
-) -> str:
-    """A short summary of `messages`: the `summarizer` model group, else extractive."""
-    model = llm.get_chat_model("summarizer")
+) -> Summary:
+    """A short summary of `messages` by `deadline` (epoch seconds): the `summarizer` model
+    group, else extractive."""
+    model = llm.get_chat_model(MODEL_GROUP)
     if model is None:
-        return extractive_summary(messages, language, sentiment_label)
+        return Summary(extractive_summary(messages, language, sentiment_label))
     ids = {"tenant_id": tenant_id, "conversation_id": conversation_id}
     prompt = [
         SystemMessage(content=SUMMARY_PROMPT.format(language=language)),
         HumanMessage(content=transcript(messages, previous)),
     ]
+    usage: list[LLMUsage] = []
     for attempt in range(1, SUMMARY_ATTEMPTS + 1):
+        remaining = deadline - time.time()
+        if remaining < MIN_SUMMARY_SECONDS:
+            log.warning("summarizer_out_of_time", extra=ids)
+            break
         try:
-            result = await asyncio.wait_for(
-                model.ainvoke(prompt), timeout=get_settings().turn_budget_seconds
-            )
+            result = await asyncio.wait_for(model.ainvoke(prompt), timeout=remaining)
         except Exception as error:
             log.warning(
                 "summarizer_llm_failed",
                 extra={**ids, "error": f"{type(error).__name__} (attempt {attempt})"},
             )
             continue
+        usage += [u for u in [usage_of(result, MODEL_GROUP)] if u is not None]
         text = result.text.strip()[:MAX_SUMMARY_CHARS]
         if text:
-            return text
+            return Summary(text, usage)
         log.warning("summarizer_llm_failed", extra={**ids, "error": f"empty (attempt {attempt})"})
     log.warning("summarizer_fallback_extractive", extra=ids)
-    return extractive_summary(messages, language, sentiment_label)
+    return Summary(extractive_summary(messages, language, sentiment_label), usage)
 
 
 def conversation_turns(messages: Sequence[AnyMessage]) -> list[tuple[Role, str]]:
@@ -164,14 +187,18 @@ async def summarizer(state: ConversationState, runtime: Runtime[TenantContext]) 
     update: dict[str, Any] = {"turns": turns}
     language = state.language or context.default_language
     if state.handoff or turns % max(1, context.summary_every) == 0:
-        update["summary"] = await summarize(
+        summary = await summarize(
             state.messages[-SUMMARY_MESSAGES:],
             language=language,
+            deadline=turn_deadline(get_settings().turn_budget_seconds),
             sentiment_label=state.sentiment_label,
             tenant_id=context.tenant_id,
             conversation_id=conversation_id,
             previous=state.summary,
         )
+        update["summary"] = summary.text
+        if summary.usage:
+            update["llm_usage"] = summary.usage
     if runtime.store is None or not state.customer or not conversation_id:
         return update
     now = datetime.now(UTC)
@@ -205,16 +232,18 @@ async def remember_conversation(
     previous_summary: str = "",
     turns: int | None = None,
     close_reason: str = "",
-) -> ConversationSummary:
-    """Summarize a conversation that ends and write it, and all its facts, to memory.
+) -> tuple[ConversationSummary, list[LLMUsage]]:
+    """Summarize a conversation that ends and write it, and all its facts, to memory; the
+    summary written and the LLM calls it took (within one turn budget).
 
     `observed_at` is when the conversation was last active: a fact stored from a later
     conversation is not overwritten by this one. Without an explicitly requested language,
     the language the customer wrote in becomes their language.
     """
-    text = await summarize(
+    final = await summarize(
         messages[-CLOSING_MESSAGES:],
         language=language,
+        deadline=time.time() + get_settings().turn_budget_seconds,
         sentiment_label=sentiment_label,
         tenant_id=tenant_id,
         conversation_id=conversation_id,
@@ -224,7 +253,7 @@ async def remember_conversation(
         turns = sum(1 for m in messages if isinstance(m, HumanMessage))
     summary = ConversationSummary(
         conversation_id,
-        text,
+        final.text,
         observed_at,
         language,
         turns,
@@ -235,4 +264,4 @@ async def remember_conversation(
     if not facts.language and language:
         facts = facts.merged(CustomerFacts(language=language))
     await remember(store, tenant_id, customer, conversation_id, facts, observed_at, summary)
-    return summary
+    return summary, final.usage

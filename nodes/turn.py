@@ -1,10 +1,12 @@
-"""Reading the current turn out of the conversation state."""
+"""Reading the current turn out of the conversation state, and the turn's deadline."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from langchain_core.messages import AnyMessage, HumanMessage
+from langgraph.config import get_config
 
 
 def turn_messages(messages: Sequence[AnyMessage]) -> list[HumanMessage]:
@@ -27,3 +29,16 @@ def earlier_customer_texts(messages: Sequence[AnyMessage], limit: int) -> list[s
     current = len(turn_messages(messages))
     earlier = [m for m in messages[: len(messages) - current] if isinstance(m, HumanMessage)]
     return [str(m.text) for m in reversed(earlier)][:limit]
+
+
+def turn_deadline(budget_seconds: float) -> float:
+    """When this turn must be over, every LLM call included (epoch seconds): the run's
+    `turn_deadline` when the caller set one in `configurable`, else `budget_seconds` from
+    now."""
+    try:
+        configured = get_config().get("configurable", {}).get("turn_deadline")
+    except RuntimeError:
+        configured = None
+    if isinstance(configured, int | float) and not isinstance(configured, bool):
+        return float(configured)
+    return time.time() + budget_seconds

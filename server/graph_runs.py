@@ -2,7 +2,8 @@
 
 Both the synchronous `cli` channel (server/turns.py) and the queued WhatsApp worker
 (server/queued_turns.py) run the graph through `invoke_turn`: the customer key for memory,
-the turn's deadline for the responder, one checkpoint per turn, LLM usage recorded.
+the turn's deadline for every LLM call in it, one checkpoint per turn, LLM usage recorded,
+and (`on_reply`) the reply handed over before the summary runs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from langchain_core.runnables import RunnableConfig
 from checkpoints.memory import customer_key
 from checkpoints.records import ConversationRecord, TenantRecord
 from checkpoints.usage import UsageStore
+from graph.reply import OnReply, run_turn
 from server.services import Services
 from server.tenant_context import tenant_context
 
@@ -31,18 +33,20 @@ async def invoke_turn(
     tenant: TenantRecord,
     conversation: ConversationRecord,
     messages: Sequence[HumanMessage],
+    on_reply: OnReply | None = None,
 ) -> dict[str, Any]:
     """Run the graph over the turn's customer messages; the resulting state values."""
     config = thread_config(conversation.id)
     config["configurable"]["turn_deadline"] = time.time() + services.settings.turn_budget_seconds
-    state: dict[str, Any] = await services.graph.ainvoke(
+    state = await run_turn(
+        services.graph,
         {
             "messages": list(messages),
             "customer": customer_key(conversation.channel, conversation.address),
         },
         config=config,
         context=tenant_context(tenant),
-        durability="exit",
+        on_reply=on_reply,
     )
     if state.get("llm_usage"):
         await UsageStore(services.persistence.db).record(

@@ -32,6 +32,7 @@ from checkpoints.lifecycle import ConversationLifecycle, LifecycleRecord
 from checkpoints.memory import ConversationSummary, CustomerMemory, customer_key
 from checkpoints.records import TenantRecord
 from checkpoints.service import ConversationNotFound, TenantNotFound
+from checkpoints.usage import UsageStore
 from nodes.summarizer import remember_conversation
 from server.periodic import run_every
 from server.services import Services
@@ -154,7 +155,7 @@ async def remember_closed(services: Services, record: LifecycleRecord) -> Conver
     )
     tenant = await services.store.get_tenant(conversation.tenant_id)
     language = values.get("language") or (tenant.default_language if tenant else "es")
-    summary = await remember_conversation(
+    summary, usage = await remember_conversation(
         services.persistence.store,
         conversation.tenant_id,
         customer_key(conversation.channel, conversation.address),
@@ -167,6 +168,10 @@ async def remember_closed(services: Services, record: LifecycleRecord) -> Conver
         turns=values.get("turns"),
         close_reason=record.close_reason or "",
     )
+    if usage:
+        await UsageStore(services.persistence.db).record(
+            conversation.tenant_id, conversation.id, usage
+        )
     await ConversationLifecycle(services.persistence.db).mark_remembered(
         conversation.tenant_id, conversation.id, utc_now()
     )

@@ -26,7 +26,7 @@ from server.channels.tenant_cache import TenantCache
 from server.channels.twilio_account import twilio_account
 from server.handoff_open import open_handoff
 from server.outbox import deliver_in_order
-from server.queued_turns import THROTTLE_WINDOW, plan_turn
+from server.queued_turns import THROTTLE_WINDOW, TurnPlan, plan_turn, restore_thread
 from server.services import Services
 
 log = logging.getLogger(__name__)
@@ -196,6 +196,7 @@ class Worker:
             return
         delivered = await deliver_in_order(self.services, inbox, tenant, conversation, found.unsent)
         if turn is not None and turn.status == "replied":  # its messages were in the outbox
+            await restore_thread(self.services, conversation, await inbox.turn_messages(turn.id))
             await inbox.finish_turn(turn.id)
             return
         inbound: list[MessageRecord] | None = None
@@ -226,25 +227,35 @@ class Worker:
         found: ConversationWork,
         outbox_clear: bool,
     ) -> None:
-        """Run the turn and send what it says (after the outbox, when earlier messages wait
-        there: then the new ones wait behind them)."""
-        plan = await plan_turn(
-            self.services, tenant, conversation, turn, inbound, utc_now(), found.recent_inbound
-        )
+        """Run the turn, send what it says as soon as it is known (after the outbox, when
+        earlier messages wait there: then the new ones wait behind them), then, once the
+        summary is written too, mark the turn done and open its handoff."""
         if not twilio_account(tenant, self.settings).can_send:
             status = "recorded"
         else:  # "submitting" at once: were the process killed before the send finished,
             # the next attempt asks Twilio whether it went out before sending it again
             status = "submitting" if outbox_clear else "pending"
-        outbound = await inbox.record_outbound(
-            turn, plan.drafts, status=status, handoff_reasons=plan.handoff_reasons
+
+        async def send(plan: TurnPlan) -> None:
+            outbound = await inbox.record_outbound(
+                turn, plan.drafts, status=status, handoff_reasons=plan.handoff_reasons
+            )
+            unsent = [m for m in outbound if m.status == "submitting"]
+            await deliver_in_order(self.services, inbox, tenant, conversation, unsent, fresh=True)
+
+        plan = await plan_turn(
+            self.services,
+            tenant,
+            conversation,
+            turn,
+            inbound,
+            utc_now(),
+            found.recent_inbound,
+            send,
         )
+        await inbox.finish_turn(turn.id)
         if plan.handoff_reasons:
             await open_handoff(self.services, tenant, conversation.id, plan.handoff_reasons)
-        unsent = [m for m in outbound if m.status == "submitting"]
-        await deliver_in_order(
-            self.services, inbox, tenant, conversation, unsent, fresh=True, finish_turn=turn.id
-        )
         log.info("turn_done", extra=_ids(turn))
 
 

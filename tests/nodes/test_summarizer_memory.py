@@ -149,7 +149,7 @@ async def test_remember_conversation_writes_final_summary_and_every_fact(fake_ch
         HumanMessage("prefiero que me llamen por la tarde"),
         AIMessage("Claro.", name="agent"),
     ]
-    summary = await remember_conversation(
+    summary, usage = await remember_conversation(
         store,
         "shop",
         ANA,
@@ -160,6 +160,7 @@ async def test_remember_conversation_writes_final_summary_and_every_fact(fake_ch
         close_reason="resolved",
     )
     assert summary.closed and summary.text.startswith("Ana López preguntó")
+    assert usage == []  # the fake model reports no usage
     memory = CustomerMemory(store)
     assert [s.text for s in await memory.summaries("shop", ANA)] == [summary.text]
     facts = {k: f.value for k, f in (await memory.profile("shop", ANA)).facts.items()}

@@ -6,7 +6,8 @@ LangGraph Studio shows the field descriptions and lets a developer edit them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from tools.business_hours import BusinessHours
 
@@ -50,6 +51,16 @@ class HandoffRules:
         default=4,
         metadata={"description": "How many earlier customer messages the loop check reads."},
     )
+
+
+def handoff_rules(overrides: dict[str, Any]) -> HandoffRules:
+    """The default rules with a tenant's stored overrides applied (unknown names and `None`
+    values ignored)."""
+    names = {f.name for f in fields(HandoffRules)}
+    chosen = {k: v for k, v in overrides.items() if k in names and v is not None}
+    if "keywords" in chosen:
+        chosen["keywords"] = tuple(chosen["keywords"])
+    return HandoffRules(**chosen)
 
 
 @dataclass(frozen=True)

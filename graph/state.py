@@ -19,7 +19,7 @@ from langgraph.graph.message import _messages_delta_reducer
 from tools.knowledge.types import Passage
 from tools.llm.usage import LLMUsage, keep_recent_usage
 
-HandoffReason = Literal["sentiment", "explicit", "fallbacks", "loop"]
+HandoffReason = Literal["sentiment", "explicit", "fallbacks", "loop", "error"]
 SentimentLabel = Literal["positive", "neutral", "negative", "mixed"]
 ReplyKind = Literal["", "answer", "clarification", "fallback", "failure", "small_talk", "refusal"]
 MESSAGES_SNAPSHOT_EVERY = 1000

@@ -138,6 +138,37 @@ def test_checks_ignore_case_and_accents() -> None:
     ]
 
 
+def test_reasons_must_match_exactly() -> None:
+    observed = {"reply": "", "handoff": True, "reasons": ["fallbacks"], "kind": "", "sources": []}
+    assert check_turn({"reasons": ["fallbacks"]}, observed) == []
+    assert check_turn({"reasons": ["fallbacks", "loop"]}, observed) == [
+        "reasons ['fallbacks'], expected ['fallbacks', 'loop']"
+    ]
+
+
+def test_a_scenario_tenant_sets_its_handoff_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write(
+        tmp_path / "s.jsonl",
+        {
+            "id": "patient-tenant",
+            "lang": "es",
+            "offline": True,
+            "tenant": {"handoff": {"max_fallbacks": 0}},
+            "knowledge": KNOWLEDGE,
+            "turns": [
+                {
+                    "user": "¿venden bicicletas de montaña?",
+                    "expect": {"handoff": True, "reasons": ["fallbacks"]},
+                }
+            ],
+        },
+    )
+    main(["--data", str(data), "--mode", "extractive"])
+    assert last_json(capsys.readouterr().out)["pass_rate"] == 1.0
+
+
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
@@ -151,6 +182,14 @@ def test_checks_ignore_case_and_accents() -> None:
         (
             json.dumps({"id": "a", "turns": [{"user": "x", "expect": {"reason": "bored"}}]}),
             "reason",
+        ),
+        (
+            json.dumps({"id": "a", "turns": [{"user": "x", "expect": {"reasons": ["bored"]}}]}),
+            "reason",
+        ),
+        (
+            json.dumps({"id": "a", "tenant": {"handoff": 3}, "turns": [{"user": "x"}]}),
+            "tenant handoff",
         ),
         (
             json.dumps({"id": "a", "knowledge": [{"title": "t"}], "turns": [{"user": "x"}]}),

@@ -62,6 +62,11 @@ class ConversationState:
     fallback_count: int = 0
     """Consecutive turns the bot could not answer from the knowledge base."""
 
+    asked_again: bool = False
+    """The current turn asks again what a recent turn asked and the bot did not answer (set
+    by the handoff router). Not a loop: when the bot still cannot answer, the responder counts
+    it as a fallback (a clarifying question is not asked twice)."""
+
     sources: list[str] = field(default_factory=list)
     """Document ids the latest reply was built from (citations)."""
 

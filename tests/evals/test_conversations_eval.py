@@ -63,6 +63,17 @@ def test_offline_scenarios_all_pass_in_extractive_mode(capsys: pytest.CaptureFix
     assert "es-handoff-bucle" in output and "pass" in output
 
 
+def test_trust_scenarios_all_pass_in_extractive_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    trust = DEFAULT_DATA.with_name("trust.jsonl")
+    scenarios = read_scenarios(trust)
+    assert len(scenarios) >= 60 and all(s.offline for s in scenarios)
+    assert {s.lang for s in scenarios} == {"es", "en"}
+    assert main(["--data", str(trust), "--mode", "extractive"]) == 0
+    summary = last_json(capsys.readouterr().out)
+    assert summary["n"] == len(scenarios)
+    assert summary["pass_rate"] == 1.0, summary["failed"]
+
+
 def test_a_failing_expectation_is_reported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

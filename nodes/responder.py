@@ -80,7 +80,7 @@ _THANKS_WORDS = _words(
     """
     muchas muchisimas mil gracias ok okay okey vale perfecto listo genial excelente super muy
     bien entendido de acuerdo por la tu su ayuda thanks thank you thx ty great perfect awesome
-    cool so much very for the your help got it
+    cool good nice todo so much very for the your help got it
     """
 )
 """Thanks is only these words: "ok, gracias", "perfecto, muchas gracias por la ayuda"."""
@@ -142,7 +142,7 @@ def small_talk_reply(question: str, context: TenantContext, language: str) -> st
         if language == context.default_language and context.welcome_message:
             return context.welcome_message
         return reply_text("greeting", language, company=context.company_name)
-    if _only_words_from(words, _THANKS_WORDS | _GREETING_WORDS, company):
+    if _only_words_from(words, _THANKS_WORDS | _GREETING_OPENERS, company):
         return reply_text("thanks", language)
     return None
 

@@ -5,7 +5,8 @@ persona?"). A reply is an answer when every word in it belongs to the answer voc
 - yes: "sí", "si", "siii porfa", "sí, por favor 👍", "claro que sí", "va", "dale", "ok",
   "órale", "de acuerdo", "yes please", "sure", "yep", "please do", "go ahead", "👍";
 - no: "no", "no gracias", "no, está bien", "nel", "ahorita no", "no thanks", "nope",
-  "no, I'm fine", "not now", "👎" (any no-word or "I'm fine" makes the whole reply a no).
+  "no, I'm fine", "not now", "👎" (any no-word or "I'm fine" makes the whole reply a no);
+- neither: "no sé", "I'm not sure", "tal vez", "maybe".
 Anything else in the reply ("sí, pero ¿cuánto cuesta el envío?", "no, ¿y el horario?") makes
 it a new message, not an answer: None. Words with letters repeated ("siii", "yesss") and
 without accents are read as meant; "gracias" or "thanks" alone answer nothing.
@@ -35,11 +36,24 @@ YES_WORDS = _words(
     si sip simon claro va vale dale ok okay okey oki okis sale orale andale bueno bien perfecto
     adelante acuerdo supuesto porfa porfis porfavor favor xfa quiero quisiera gustaria
     encantaria comunicame comuniqueme pasame paseme conectame transfiereme hazlo
-    yes yeah yea yep yup ya sure please pls plz alright right fine good great course
-    absolutely definitely certainly ahead would like love connect transfer
+    yes yeah yea yep yup sure please pls plz alright right correct fine good great course
+    absolutely definitely certainly agreed connect transfer
     """
 )
 """Words that, with no no-word beside them, say yes ("por favor" alone is a yes too)."""
+
+YES_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(phrase.split())
+    for phrase in (
+        "like that",
+        "love that",
+        "would be great",
+        "would be nice",
+        "sounds good",
+        "go ahead",
+    )
+)
+"""Yes without a yes-word ("I'd like that", "go ahead")."""
 
 NO_WORDS = _words(
     """
@@ -68,13 +82,28 @@ NO_PHRASES: tuple[tuple[str, ...], ...] = tuple(
 )
 """Refusals without a no-word ("I'm fine", "así está bien")."""
 
+UNSURE_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(phrase.split())
+    for phrase in (
+        "not sure",
+        "no se",
+        "no estoy seguro",
+        "no estoy segura",
+        "maybe",
+        "quizas",
+        "tal vez",
+    )
+)
+"""Neither yes nor no ("I'm not sure", "tal vez"): not an answer."""
+
 NEUTRAL_WORDS = _words(
     """
     gracias muchas mil que de por el la lo a con un una me te esta muy ahora ahorita todavia
     es necesario hace falta quizas tal vez estoy gusto y pues entonces mejor asi alguien persona
-    agente humano
-    thanks thank you thx ty i i'm im i'd id that do it go of all it's its the to me with
-    someone a person human agent now yet need maybe so much very sounds be
+    agente humano ya se seguro segura
+    thanks thank you thx ty i i'm im i'd id that do it go of all it's its is the to me with
+    someone a person human agent now yet need maybe so much very sounds be would like love
+    ahead oh think at really way
     """
 )
 """Words an answer may carry that say neither yes nor no on their own."""
@@ -117,10 +146,14 @@ def read_answer(text: str) -> Answer | None:
         return None  # says something else: a new question or a statement
     known = [word for word in words if word is not None]
     signs = set(text)
+    if any(_has_phrase(known, phrase) for phrase in UNSURE_PHRASES):
+        return None
     if NO_SIGNS & signs or any(w in NO_WORDS for w in known):
         return "no"
     if any(_has_phrase(known, phrase) for phrase in NO_PHRASES):
         return "no"
     if YES_SIGNS & signs or any(w in YES_WORDS for w in known):
+        return "yes"
+    if any(_has_phrase(known, phrase) for phrase in YES_PHRASES):
         return "yes"
     return None

@@ -397,6 +397,8 @@ def test_only_a_greeting_is_a_greeting(text: str) -> None:
         "Hi, what time do you open?",
         "gracias! y ¿hacen envíos a todo México?",
         "ok, ¿y cuánto cuesta el envío express?",
+        "tengo una duda",
+        "I have a question",
     ],
 )
 def test_a_greeting_or_thanks_with_a_question_is_no_small_talk(text: str) -> None:

@@ -1,5 +1,6 @@
-"""Speed of the offline sentiment analyzer: p50/p95 per message, with and without detecting
-the language first (what the sentiment node does).
+"""Speed of the per-message text rules: the offline sentiment analyzer, p50/p95 per message,
+with and without detecting the language first (what the sentiment node does), and the
+handoff router's word rules (a request for a person, a yes/no to the bot's offer).
 
     atiende bench sentiment                       # built-in chat messages, es and en
     atiende bench sentiment --data FILE.jsonl     # lines {"text", "lang"?} (e.g. converted tweets)
@@ -18,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tools.consent import read_answer
+from tools.intent import asks_for_human
 from tools.language import detect_language
 from tools.sentiment import OfflineSentimentAnalyzer
 
@@ -70,6 +73,7 @@ def run_bench(messages: Sequence[tuple[str, str]], repeat: int = 20) -> dict[str
         analyzer.score(text, language)
     alone: list[float] = []
     with_detection: list[float] = []
+    intent: list[float] = []
     for _ in range(repeat):
         for text, language in messages:
             started = time.perf_counter_ns()
@@ -78,6 +82,10 @@ def run_bench(messages: Sequence[tuple[str, str]], repeat: int = 20) -> dict[str
             started = time.perf_counter_ns()
             analyzer.score(text, detect_language(text, default=language))
             with_detection.append((time.perf_counter_ns() - started) / 1e6)
+            started = time.perf_counter_ns()
+            asks_for_human(text)
+            read_answer(text)
+            intent.append((time.perf_counter_ns() - started) / 1e6)
     total_seconds = sum(alone) / 1000
     return {
         "p50_ms": statistics.median(alone) if alone else 0.0,
@@ -85,6 +93,8 @@ def run_bench(messages: Sequence[tuple[str, str]], repeat: int = 20) -> dict[str
         "max_ms": max(alone, default=0.0),
         "with_language_p50_ms": statistics.median(with_detection) if with_detection else 0.0,
         "with_language_p95_ms": percentile(with_detection, 0.95),
+        "intent_p50_ms": statistics.median(intent) if intent else 0.0,
+        "intent_p95_ms": percentile(intent, 0.95),
         "messages_per_second": len(alone) / total_seconds if total_seconds else 0.0,
         "n": len(messages),
         "repeat": repeat,
@@ -99,6 +109,8 @@ def format_table(result: dict[str, Any]) -> str:
         ("analyzer max (ms)", f"{result['max_ms']:.4f}"),
         ("+ language p50 (ms)", f"{result['with_language_p50_ms']:.4f}"),
         ("+ language p95 (ms)", f"{result['with_language_p95_ms']:.4f}"),
+        ("handoff words p50 (ms)", f"{result['intent_p50_ms']:.4f}"),
+        ("handoff words p95 (ms)", f"{result['intent_p95_ms']:.4f}"),
         ("messages / second", f"{result['messages_per_second']:.0f}"),
     ]
     width = max(len(name) for name, _ in rows)

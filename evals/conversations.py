@@ -4,12 +4,16 @@ Reads JSONL, one scenario a line:
 
     {"id", "lang", "offline": bool, "tenant"?: {...}, "knowledge": [{"id", "title", "text"}],
      "turns": [{"user": text, "expect": {"contains": [...], "not_contains": [...],
-                "handoff": bool, "reason": "sentiment"|"explicit"|"fallbacks"|"loop",
-                "kind": reply kind, "sources": [document ids]}}]}
+                "handoff": bool, "reason": "sentiment"|"explicit"|"fallbacks"|"loop"|"error",
+                "reasons": [every reason, exactly], "kind": reply kind,
+                "sources": [document ids]}}]}
 
 Every `expect` key is optional (`kind` and `sources` go beyond the issue's format: the
-responder's `reply_kind` and cited document ids). Text checks ignore case and accents.
-`tenant` may set `company_name`, `persona`, `welcome_message`, `default_language`.
+responder's `reply_kind` and cited document ids; `reason` is one of the turn's reasons,
+`reasons` all of them, in any order). Text checks ignore case and accents.
+`tenant` may set `company_name`, `persona`, `welcome_message`, `default_language`, and
+`handoff` (the tenant's handoff rule overrides, as stored: `{"keywords": [...],
+"max_fallbacks": 3, ...}`).
 
 Each scenario runs in its own throwaway tenant (its knowledge loaded into an embedded
 knowledge base under a temp folder) and its own conversation thread, through the compiled
@@ -33,14 +37,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
 from config.settings import get_settings
 from graph.builder import build_graph
-from graph.context import TenantContext
+from graph.context import TenantContext, handoff_rules
+from graph.state import HandoffReason
 from tools.knowledge import open_knowledge_base
 from tools.knowledge.shared import use_knowledge_base
 from tools.knowledge.types import Document
@@ -48,9 +53,13 @@ from tools.llm import close_llm_clients, llm_enabled, warm_up_llm
 
 DEFAULT_DATA = Path(__file__).with_name("scenarios") / "demo.jsonl"
 MAX_TURN_CHARS = 4096
-EXPECT_KEYS = frozenset({"contains", "not_contains", "handoff", "reason", "kind", "sources"})
-TENANT_KEYS = frozenset({"company_name", "persona", "welcome_message", "default_language"})
-REASONS = frozenset({"sentiment", "explicit", "fallbacks", "loop"})
+EXPECT_KEYS = frozenset(
+    {"contains", "not_contains", "handoff", "reason", "reasons", "kind", "sources"}
+)
+TENANT_KEYS = frozenset(
+    {"company_name", "persona", "welcome_message", "default_language", "handoff"}
+)
+REASONS = frozenset(get_args(HandoffReason))
 Mode = Literal["auto", "llm", "extractive"]
 
 
@@ -67,7 +76,7 @@ class Scenario:
     offline: bool
     knowledge: list[Document]
     turns: list[Turn]
-    tenant: dict[str, str] = field(default_factory=dict)
+    tenant: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -100,8 +109,11 @@ def _scenario(row: Any, path: Path, number: int) -> Scenario:
         expect = turn.get("expect", {})
         if not isinstance(expect, dict) or set(expect) - EXPECT_KEYS:
             raise _problem(path, number, f"expect keys must be among {sorted(EXPECT_KEYS)}")
-        if "reason" in expect and expect["reason"] not in REASONS:
-            raise _problem(path, number, f"reason must be one of {sorted(REASONS)}")
+        named = [expect["reason"]] if "reason" in expect else []
+        if not isinstance(expect.get("reasons", []), list):
+            raise _problem(path, number, "reasons must be a list")
+        if set(named + expect.get("reasons", [])) - REASONS:
+            raise _problem(path, number, f"a reason must be one of {sorted(REASONS)}")
         parsed.append(Turn(turn["user"], expect))
     knowledge = row.get("knowledge", [])
     if not isinstance(knowledge, list) or not all(
@@ -112,6 +124,8 @@ def _scenario(row: Any, path: Path, number: int) -> Scenario:
     tenant = row.get("tenant", {})
     if not isinstance(tenant, dict) or set(tenant) - TENANT_KEYS:
         raise _problem(path, number, f"tenant keys must be among {sorted(TENANT_KEYS)}")
+    if not isinstance(tenant.get("handoff", {}), dict):
+        raise _problem(path, number, "tenant handoff must be an object of rule overrides")
     documents = [
         Document(id=d["id"], title=str(d.get("title", d["id"])), text=d["text"]) for d in knowledge
     ]
@@ -163,6 +177,8 @@ def check_turn(expect: dict[str, Any], observed: dict[str, Any]) -> list[str]:
         problems.append(f"handoff {observed['handoff']}, expected {expect['handoff']}")
     if "reason" in expect and expect["reason"] not in observed["reasons"]:
         problems.append(f"reasons {observed['reasons']} lack {expect['reason']!r}")
+    if "reasons" in expect and sorted(expect["reasons"]) != sorted(observed["reasons"]):
+        problems.append(f"reasons {observed['reasons']}, expected {expect['reasons']}")
     if "kind" in expect and expect["kind"] != observed["kind"]:
         problems.append(f"kind {observed['kind']!r}, expected {expect['kind']!r}")
     missing = [d for d in expect.get("sources", []) if d not in observed["sources"]]
@@ -190,6 +206,7 @@ def tenant_context(scenario: Scenario, tenant_id: str) -> TenantContext:
         persona=tenant.get("persona", defaults.persona),
         welcome_message=tenant.get("welcome_message", ""),
         default_language=tenant.get("default_language", scenario.lang),
+        handoff=handoff_rules(tenant.get("handoff", {})),
     )
 
 

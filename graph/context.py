@@ -6,25 +6,10 @@ LangGraph Studio shows the field descriptions and lets a developer edit them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from tools.business_hours import BusinessHours
-
-DEFAULT_HANDOFF_KEYWORDS: tuple[str, ...] = (
-    "agente",
-    "humano",
-    "asesor",
-    "persona",
-    "hablar con alguien",
-    "operador",
-    "ejecutivo",
-    "agent",
-    "human",
-    "person",
-    "operator",
-    "representative",
-    "someone",
-)
 
 
 @dataclass(frozen=True)
@@ -34,9 +19,16 @@ class HandoffRules:
     sentiment_threshold: float = field(
         default=-0.5, metadata={"description": "Hand over when the mood score is below this."}
     )
-    keywords: tuple[str, ...] = field(
-        default=DEFAULT_HANDOFF_KEYWORDS,
-        metadata={"description": "Words that, asked for, mean the customer wants a person."},
+    keywords: tuple[str, ...] | None = field(
+        default=None,
+        metadata={
+            "description": "Who the customer may ask for. Unset (null): the built-in Spanish "
+            "and English vocabulary (agente, asesor, humano, persona, someone, representative, "
+            "...). Set: exactly these and none of the built-in ones; one word is a person "
+            "asked for ('quiero hablar con un vendedor', 'vendedor por favor'), several words "
+            "a request phrase said as it is ('hablar con ventas'); an empty list: no words "
+            "ask for a person. A 'yes' to the bot's offer of a person always counts."
+        },
     )
     max_fallbacks: int = field(
         default=2,
@@ -50,6 +42,16 @@ class HandoffRules:
         default=4,
         metadata={"description": "How many earlier customer messages the loop check reads."},
     )
+
+
+def handoff_rules(overrides: dict[str, Any]) -> HandoffRules:
+    """The default rules with a tenant's stored overrides applied (unknown names and `None`
+    values ignored)."""
+    names = {f.name for f in fields(HandoffRules)}
+    chosen = {k: v for k, v in overrides.items() if k in names and v is not None}
+    if "keywords" in chosen:
+        chosen["keywords"] = tuple(chosen["keywords"])
+    return HandoffRules(**chosen)
 
 
 @dataclass(frozen=True)

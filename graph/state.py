@@ -19,7 +19,7 @@ from langgraph.graph.message import _messages_delta_reducer
 from tools.knowledge.types import Passage
 from tools.llm.usage import LLMUsage, keep_recent_usage
 
-HandoffReason = Literal["sentiment", "explicit", "fallbacks", "loop"]
+HandoffReason = Literal["sentiment", "explicit", "fallbacks", "loop", "error"]
 SentimentLabel = Literal["positive", "neutral", "negative", "mixed"]
 ReplyKind = Literal["", "answer", "clarification", "fallback", "failure", "small_talk", "refusal"]
 MESSAGES_SNAPSHOT_EVERY = 1000
@@ -61,6 +61,11 @@ class ConversationState:
 
     fallback_count: int = 0
     """Consecutive turns the bot could not answer from the knowledge base."""
+
+    asked_again: bool = False
+    """The current turn asks again what a recent turn asked and the bot did not answer (set
+    by the handoff router). Not a loop: when the bot still cannot answer, the responder counts
+    it as a fallback (a clarifying question is not asked twice)."""
 
     sources: list[str] = field(default_factory=list)
     """Document ids the latest reply was built from (citations)."""

@@ -12,16 +12,20 @@ from langgraph.runtime import Runtime
 
 from graph.context import HandoffRules, TenantContext
 from graph.state import ConversationState, HandoffReason
-from nodes.turn import earlier_customer_texts, turn_text
+from nodes.turn import earlier_questions, message_before_turn, reply_kind_of, turn_text
 from tools.business_hours import when_someone_answers
+from tools.consent import Answer, read_answer
 from tools.embeddings import default_embedder
 from tools.intent import asks_for_human
 
 MIN_LOOP_WORDS = 3
+OFFERS_A_PERSON = frozenset({"fallback", "failure"})
+"""Reply kinds that end by asking "shall I pass you to a person?"."""
 HANDOFF_TEXT = {
     "es": "Te comunico con una persona de nuestro equipo. En breve te responderán por aquí.",
     "en": "I'm passing you to a person on our team. They will answer you here shortly.",
 }
+Repetition = Literal["", "answered", "unanswered"]
 
 
 def since_bot_took_over(messages: Sequence[AnyMessage]) -> Sequence[AnyMessage]:
@@ -35,27 +39,49 @@ def since_bot_took_over(messages: Sequence[AnyMessage]) -> Sequence[AnyMessage]:
     return messages
 
 
-async def repeats_earlier_question(state: ConversationState, rules: HandoffRules) -> bool:
-    """The customer asks essentially the same thing as in a recent turn."""
+def answer_to_offer(messages: Sequence[AnyMessage]) -> Answer | None:
+    """The customer's "yes" or "no" when the bot's last message offered a person (a fallback
+    or failure reply, nothing written after it); None otherwise, or when the turn says more
+    than yes or no ("sí, pero ¿cuánto cuesta el envío?")."""
+    before = message_before_turn(messages)
+    if before is None or reply_kind_of(before) not in OFFERS_A_PERSON:
+        return None
+    return read_answer(turn_text(messages))
+
+
+async def repetition(state: ConversationState, rules: HandoffRules) -> Repetition:
+    """Whether the customer asks essentially the same thing as in a recent turn: `answered`
+    when the bot answered it then (a loop), `unanswered` when it did not (asking again is
+    fair: the responder counts it as a fallback if it still cannot answer), else ``."""
     messages = since_bot_took_over(state.messages)
     text = turn_text(messages)
-    earlier = [t for t in earlier_customer_texts(messages, rules.loop_window) if t.strip()]
+    earlier = earlier_questions(messages, rules.loop_window)
     if len(text.split()) < MIN_LOOP_WORDS or not earlier:
-        return False
-    scores = await asyncio.to_thread(default_embedder().similarity, text, earlier)
-    return max(scores) >= rules.loop_similarity
+        return ""
+    scores = await asyncio.to_thread(
+        default_embedder().similarity, text, [question.text for question in earlier]
+    )
+    repeated = [
+        q for q, score in zip(earlier, scores, strict=True) if score >= rules.loop_similarity
+    ]
+    if not repeated:
+        return ""
+    return "answered" if any(q.answered for q in repeated) else "unanswered"
 
 
-async def handoff_reasons(state: ConversationState, rules: HandoffRules) -> list[HandoffReason]:
+def handoff_reasons(
+    state: ConversationState, rules: HandoffRules, repeated: Repetition
+) -> list[HandoffReason]:
     """Every trigger that fires before the bot tries to answer this turn."""
     reasons: list[HandoffReason] = []
     if state.sentiment_score < rules.sentiment_threshold:
         reasons.append("sentiment")
-    if asks_for_human(turn_text(state.messages), rules.keywords):
+    text = turn_text(state.messages)
+    if asks_for_human(text, rules.keywords) or answer_to_offer(state.messages) == "yes":
         reasons.append("explicit")
     if state.fallback_count > rules.max_fallbacks:
         reasons.append("fallbacks")
-    if await repeats_earlier_question(state, rules):
+    if repeated == "answered":
         reasons.append("loop")
     return reasons
 
@@ -63,10 +89,16 @@ async def handoff_reasons(state: ConversationState, rules: HandoffRules) -> list
 async def handoff_router(
     state: ConversationState, runtime: Runtime[TenantContext]
 ) -> dict[str, Any]:
-    """Apply the tenant's four handoff triggers to the current turn."""
+    """Apply the tenant's four handoff triggers to the current turn (a "yes" to the bot's
+    offer of a person is an explicit request); note a question asked again unanswered."""
     rules = (runtime.context or TenantContext()).handoff
-    reasons = await handoff_reasons(state, rules)
-    return {"handoff": bool(reasons), "handoff_reasons": reasons}
+    repeated = await repetition(state, rules)
+    reasons = handoff_reasons(state, rules, repeated)
+    return {
+        "handoff": bool(reasons),
+        "handoff_reasons": reasons,
+        "asked_again": repeated == "unanswered",
+    }
 
 
 def route_after_router(state: ConversationState) -> Literal["hand_over", "retriever"]:

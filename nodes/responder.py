@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage
+from langchain_core.messages import AnyMessage
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
 from config.settings import get_settings
 from graph.context import TenantContext
 from graph.state import ConversationState, ReplyKind
-from nodes.turn import turn_deadline, turn_messages, turn_text
+from nodes.handoff import answer_to_offer
+from nodes.turn import bot_reply, turn_deadline, turn_messages, turn_text
 from nodes.window import model_window
 from tools import llm
 from tools.embeddings import default_embedder
@@ -50,16 +51,70 @@ MODEL_GROUP = "responder"
 REPLY_RESERVE_SECONDS = 0.3
 """Kept back from the turn's budget for what runs after the LLM call (the rest of the graph)."""
 _WORD = re.compile(r"[^\W\d_]+")
-_GREETING = re.compile(
-    r"^\W*(hola|buen[oa]s?( d[ií]as| tardes| noches)?|qu[eé] tal|saludos|hi|hello|hey|"
-    r"good (morning|afternoon|evening))\b[\W\w]{0,20}$",
-    re.IGNORECASE,
+_FOLD = str.maketrans("áéíóúüñ", "aeiouun")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_GREETING_OPENERS = _words("hola holi holis ola buenas saludos hi hello hey hiya") | {
+    "buenos dias",
+    "buen dia",
+    "que tal",
+    "good morning",
+    "good afternoon",
+    "good evening",
+}
+_GREETING_WORDS = _words(
+    """
+    hola holi holis ola buenas buenos buen saludos hi hello hey hiya good que
+    dia dias tarde tardes noche noches tal como estas esta estan estamos todo bien y a todos
+    amigo amiga equipo tengo una pregunta consulta duda morning afternoon evening day there
+    all everyone team how are you doing is it going what whats s up i have a quick question
+    """
 )
-_THANKS = re.compile(
-    r"^\W*(muchas )?(gracias|mil gracias|ok|okay|vale|perfecto|listo|genial|thanks?( you)?|"
-    r"thx|great|perfect)\b[\W]*$",
-    re.IGNORECASE,
+"""A greeting is only these words (and the company's name): "hola, buenas tardes", "hey
+there!", "hola, tengo una pregunta". Anything more is a question, answered as one."""
+_THANKS_WORDS = _words(
+    """
+    muchas muchisimas mil gracias ok okay okey vale perfecto listo genial excelente super muy
+    bien entendido de acuerdo por la tu su ayuda thanks thank you thx ty great perfect awesome
+    cool good nice todo so much very for the your help got it
+    """
 )
+"""Thanks is only these words: "ok, gracias", "perfecto, muchas gracias por la ayuda"."""
+
+
+_LEAD = re.compile(r"^(?P<lead>[^,.;:!?¿¡\n]*)[,.;:!?¿¡\n]+\s*(?P<rest>.*)$", re.DOTALL)
+
+
+def _only_words_from(words: list[str], vocabulary: frozenset[str], company: set[str]) -> bool:
+    return all(word in vocabulary or word in company for word in words)
+
+
+def _is_greeting(text: str, company: set[str]) -> bool:
+    words = _WORD.findall(text.lower().translate(_FOLD))
+    opens = bool(words) and (
+        words[0] in _GREETING_OPENERS or " ".join(words[:2]) in _GREETING_OPENERS
+    )
+    return opens and _only_words_from(words, _GREETING_WORDS, company)
+
+
+def _company_words(context: TenantContext) -> set[str]:
+    return set(_WORD.findall(context.company_name.lower().translate(_FOLD)))
+
+
+def without_greeting(question: str, context: TenantContext) -> str:
+    """The question without a greeting before it: "Buenas, ¿a qué hora abren?" -> "¿a qué
+    hora abren?" (so that what is asked, not the greeting, decides the answer)."""
+    company = _company_words(context)
+    rest = question.strip()
+    while (found := _LEAD.match(rest)) and found["rest"].strip():
+        if not _is_greeting(found["lead"], company):
+            break
+        rest = found["rest"].strip()
+    return rest
 
 
 @dataclass(frozen=True)
@@ -77,14 +132,17 @@ class Reply:
 
 
 def small_talk_reply(question: str, context: TenantContext, language: str) -> str | None:
-    """A fixed reply to greetings, thanks or messages without words; None otherwise."""
-    if not _WORD.search(question):
+    """A fixed reply to a message that is only a greeting, only thanks, or has no words;
+    None otherwise (a greeting with a question gets an answer)."""
+    words = _WORD.findall(question.lower().translate(_FOLD))
+    if not words:
         return reply_text("no_words", language)
-    if _GREETING.match(question):
+    company = _company_words(context)
+    if _is_greeting(question, company):
         if language == context.default_language and context.welcome_message:
             return context.welcome_message
         return reply_text("greeting", language, company=context.company_name)
-    if _THANKS.match(question):
+    if _only_words_from(words, _THANKS_WORDS | _GREETING_OPENERS, company):
         return reply_text("thanks", language)
     return None
 
@@ -105,6 +163,9 @@ async def responder(state: ConversationState, runtime: Runtime[TenantContext]) -
     except Exception as error:  # a broken config or knowledge base: apologise, never go silent
         _log_failure(context, error)
         reply = Reply("failure", reply_text("failure", state.language or context.default_language))
+    if state.asked_again and reply.kind == "clarification":  # never the same question twice
+        fallback = reply_text("fallback", state.language or context.default_language)
+        reply = Reply("fallback", fallback, usage=reply.usage)
     update: dict[str, Any] = {"reply_kind": reply.kind, "sources": reply.sources}
     if reply.usage:
         update["llm_usage"] = reply.usage
@@ -114,7 +175,7 @@ async def responder(state: ConversationState, runtime: Runtime[TenantContext]) -
             return update  # the handoff step speaks instead
     elif reply.kind == "answer":
         update["fallback_count"] = 0
-    update["messages"] = [AIMessage(content=reply.text)]
+    update["messages"] = [bot_reply(reply.text, reply.kind)]
     return update
 
 
@@ -122,9 +183,12 @@ async def answer_turn(state: ConversationState, context: TenantContext, deadline
     """The reply to the current turn; a failing provider is an apology, not an exception."""
     language = state.language or context.default_language
     question = turn_text(state.messages)
+    if answer_to_offer(state.messages) == "no":  # the customer declined the offered person
+        return Reply("small_talk", reply_text("declined", language))
     canned = small_talk_reply(question, context, language)
     if canned is not None:
         return Reply("small_talk", canned)
+    question = without_greeting(question, context)
     if looks_like_injection(question):
         log.info("responder_refused_injection", extra={"tenant_id": context.tenant_id})
         return Reply("refusal", reply_text("refusal", language, company=context.company_name))

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import fields
-from typing import Any
 
 from checkpoints.records import TenantRecord
-from graph.context import HandoffRules, TenantContext
+from graph.context import TenantContext, handoff_rules
 from tools.business_hours import BusinessHours, InvalidBusinessHours
 
 log = logging.getLogger(__name__)
 
-RULE_NAMES = {f.name for f in fields(HandoffRules)}
-
-
-def handoff_rules(overrides: dict[str, Any]) -> HandoffRules:
-    """The default rules with the tenant's overrides applied."""
-    chosen = {k: v for k, v in overrides.items() if k in RULE_NAMES and v is not None}
-    if "keywords" in chosen:
-        chosen["keywords"] = tuple(chosen["keywords"])
-    return HandoffRules(**chosen)
+__all__ = ["business_hours", "handoff_rules", "tenant_context"]
 
 
 def business_hours(tenant: TenantRecord) -> BusinessHours:

@@ -46,7 +46,7 @@ PERSON_NOUNS = _words(
     advisor adviser reception receptionist concierge recepcion recepcionista
     """
 )
-"""Who can be asked for; a tenant's one-word `keywords` add to these."""
+"""Who can be asked for (the built-in vocabulary; a tenant's `keywords` replace it)."""
 
 STRONG_NOUNS = _words(
     """
@@ -234,17 +234,35 @@ def _tokens(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Person nouns and request phrases: the built-in ones plus a tenant's keywords."""
+    """Who can be asked for: the built-in persons, or exactly a tenant's keywords."""
 
     nouns: frozenset[str]
+    """One-word persons ("agente", or a tenant's "vendedor")."""
+    noun_phrases: dict[str, tuple[tuple[str, ...], ...]]
+    """Several-word persons ("persona real"), by their first word."""
     phrases: tuple[tuple[str, ...], ...]
+    """A tenant's several-word keywords: requests as they are ("hablar con ventas")."""
     known: frozenset[str]
     """Words never spelling-corrected."""
 
 
+def _by_first_word(phrases: Iterable[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    grouped: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        grouped.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(group) for first, group in grouped.items()}
+
+
+BUILT_IN = Vocabulary(PERSON_NOUNS, _by_first_word(NOUN_PHRASES), (), PERSON_NOUNS | TALK_VERBS)
+
+
 @lru_cache(maxsize=64)
-def _vocabulary(keywords: tuple[str, ...]) -> Vocabulary:
-    nouns = set(PERSON_NOUNS)
+def _vocabulary(keywords: tuple[str, ...] | None) -> Vocabulary:
+    """The built-in vocabulary (`keywords` None), or exactly the tenant's `keywords`: one
+    word is a person asked for as the built-in ones are, several words a request phrase."""
+    if keywords is None:
+        return BUILT_IN
+    nouns: set[str] = set()
     phrases: list[tuple[str, ...]] = []
     for keyword in keywords:
         parts = tuple(_tokens(keyword))
@@ -252,7 +270,7 @@ def _vocabulary(keywords: tuple[str, ...]) -> Vocabulary:
             nouns.add(parts[0])
         elif parts:
             phrases.append(parts)
-    return Vocabulary(frozenset(nouns), tuple(phrases), frozenset(nouns) | TALK_VERBS)
+    return Vocabulary(frozenset(nouns), {}, tuple(phrases), frozenset(nouns) | TALK_VERBS)
 
 
 def _clause_start(tokens: list[str], i: int) -> int:
@@ -261,22 +279,23 @@ def _clause_start(tokens: list[str], i: int) -> int:
     return i
 
 
-_PHRASES_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
-for _phrase in NOUN_PHRASES:
-    _PHRASES_BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
+def _strong(noun: str) -> bool:
+    """A person asked for by a mere wish or by name alone: a strong built-in noun, or a
+    tenant's own ("quiero un asesor", "vendedor!")."""
+    return noun in STRONG_NOUNS or noun not in PERSON_NOUNS
 
 
-def _noun_spans(tokens: list[str], nouns: frozenset[str]) -> list[tuple[int, int]]:
+def _noun_spans(tokens: list[str], vocabulary: Vocabulary) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(tokens):
-        candidates = _PHRASES_BY_FIRST.get(tokens[i], ())
+        candidates = vocabulary.noun_phrases.get(tokens[i], ())
         length = next((len(p) for p in candidates if tuple(tokens[i : i + len(p)]) == p), 0)
         if length:
             spans.append((i, i + length))
             i += length
             continue
-        if tokens[i] in nouns:
+        if tokens[i] in vocabulary.nouns:
             spans.append((i, i + 1))
         i += 1
     return spans
@@ -330,7 +349,7 @@ def _said_alone(tokens: list[str], spans: list[tuple[int, int]]) -> bool:
     """The message is just a person asked for: "agente", "un humano por favor", "operator!"."""
     covered = {k for start, end in spans for k in range(start, end)}
     rest = [t for k, t in enumerate(tokens) if k not in covered and t not in PUNCTUATION]
-    strong = any(end - start > 1 or tokens[start] in STRONG_NOUNS for start, end in spans)
+    strong = any(end - start > 1 or _strong(tokens[start]) for start, end in spans)
     return strong and len(rest) <= 4 and all(t in FILLERS for t in rest)
 
 
@@ -367,7 +386,7 @@ def _requests(tokens: list[str], start: int, end: int) -> bool:
     """Whether the person at tokens[start:end] is asked for."""
     clause = _clause_start(tokens, start)
     noun = tokens[start]
-    strong = end - start > 1 or noun in STRONG_NOUNS or noun not in PERSON_NOUNS
+    strong = end - start > 1 or _strong(noun)
     verb = _governing_request(tokens, start, clause, strong)
     if verb is not None:
         return not _not_a_request(tokens, clause, verb) and not _negated(tokens, verb, clause)
@@ -389,13 +408,18 @@ def _says_phrase(tokens: list[str], phrase: tuple[str, ...]) -> bool:
 
 
 def asks_for_human(text: str, keywords: Iterable[str] | None = None) -> bool:
-    """Whether `text` explicitly asks to be served by a person. `keywords` extend the person
-    nouns (one word, "vendedor") or add request phrases (several words, "hablar con ventas")."""
-    vocabulary = _vocabulary(tuple(keywords or ()))
+    """Whether `text` explicitly asks to be served by a person.
+
+    Without `keywords` (None), the built-in Spanish and English vocabulary counts. A tenant's
+    `keywords` replace it: exactly those count, one word as a person asked for ("vendedor":
+    "quiero hablar con un vendedor", "vendedor por favor"), several words as a request
+    phrase ("hablar con ventas"); an empty list means no words ask for a person.
+    """
+    vocabulary = _vocabulary(None if keywords is None else tuple(keywords))
     tokens = [_correct(token, vocabulary.known) for token in _tokens(text)]
     if any(_says_phrase(tokens, phrase) for phrase in vocabulary.phrases):
         return True
-    spans = _noun_spans(tokens, vocabulary.nouns)
+    spans = _noun_spans(tokens, vocabulary)
     if spans and _said_alone(tokens, spans):
         return True
     return any(_requests(tokens, start, end) for start, end in spans)

@@ -48,7 +48,7 @@ def tenant_out(tenant: TenantRecord) -> TenantOut:
         handoff={
             **{k: v for k, v in stored.items() if k not in HIDDEN_SETTINGS},
             **rules.__dict__,
-            "keywords": list(rules.keywords),
+            "keywords": None if rules.keywords is None else list(rules.keywords),
         },
         whatsapp=WhatsAppOut(
             number=twilio.get("whatsapp_number"),

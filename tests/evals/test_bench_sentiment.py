@@ -17,6 +17,7 @@ def test_prints_a_table_then_json(capsys: pytest.CaptureFixture[str]) -> None:
     figures = json.loads(lines[-1])
     assert figures["n"] == 15 and figures["repeat"] == 2
     assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
+    assert 0 < figures["intent_p50_ms"] <= figures["intent_p95_ms"]
 
 
 def test_reads_a_jsonl_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -63,6 +63,17 @@ def test_offline_scenarios_all_pass_in_extractive_mode(capsys: pytest.CaptureFix
     assert "es-handoff-bucle" in output and "pass" in output
 
 
+def test_trust_scenarios_all_pass_in_extractive_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    trust = DEFAULT_DATA.with_name("trust.jsonl")
+    scenarios = read_scenarios(trust)
+    assert len(scenarios) >= 60 and all(s.offline for s in scenarios)
+    assert {s.lang for s in scenarios} == {"es", "en"}
+    assert main(["--data", str(trust), "--mode", "extractive"]) == 0
+    summary = last_json(capsys.readouterr().out)
+    assert summary["n"] == len(scenarios)
+    assert summary["pass_rate"] == 1.0, summary["failed"]
+
+
 def test_a_failing_expectation_is_reported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,6 +149,37 @@ def test_checks_ignore_case_and_accents() -> None:
     ]
 
 
+def test_reasons_must_match_exactly() -> None:
+    observed = {"reply": "", "handoff": True, "reasons": ["fallbacks"], "kind": "", "sources": []}
+    assert check_turn({"reasons": ["fallbacks"]}, observed) == []
+    assert check_turn({"reasons": ["fallbacks", "loop"]}, observed) == [
+        "reasons ['fallbacks'], expected ['fallbacks', 'loop']"
+    ]
+
+
+def test_a_scenario_tenant_sets_its_handoff_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write(
+        tmp_path / "s.jsonl",
+        {
+            "id": "patient-tenant",
+            "lang": "es",
+            "offline": True,
+            "tenant": {"handoff": {"max_fallbacks": 0}},
+            "knowledge": KNOWLEDGE,
+            "turns": [
+                {
+                    "user": "¿venden bicicletas de montaña?",
+                    "expect": {"handoff": True, "reasons": ["fallbacks"]},
+                }
+            ],
+        },
+    )
+    main(["--data", str(data), "--mode", "extractive"])
+    assert last_json(capsys.readouterr().out)["pass_rate"] == 1.0
+
+
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
@@ -151,6 +193,14 @@ def test_checks_ignore_case_and_accents() -> None:
         (
             json.dumps({"id": "a", "turns": [{"user": "x", "expect": {"reason": "bored"}}]}),
             "reason",
+        ),
+        (
+            json.dumps({"id": "a", "turns": [{"user": "x", "expect": {"reasons": ["bored"]}}]}),
+            "reason",
+        ),
+        (
+            json.dumps({"id": "a", "tenant": {"handoff": 3}, "turns": [{"user": "x"}]}),
+            "tenant handoff",
         ),
         (
             json.dumps({"id": "a", "knowledge": [{"title": "t"}], "turns": [{"user": "x"}]}),

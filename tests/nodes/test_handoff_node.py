@@ -7,6 +7,7 @@ from langgraph.runtime import Runtime
 from graph.context import HandoffRules, TenantContext
 from graph.state import ConversationState
 from nodes.handoff import hand_over, handoff_router, route_after_responder, route_after_router
+from nodes.turn import bot_reply
 
 
 def state_for(*texts: str, **fields: object) -> ConversationState:
@@ -18,7 +19,7 @@ def state_for(*texts: str, **fields: object) -> ConversationState:
 
 async def test_no_trigger_goes_to_the_retriever(runtime: Runtime[TenantContext]) -> None:
     update = await handoff_router(state_for("¿cuánto cuesta el envío?"), runtime)
-    assert update == {"handoff": False, "handoff_reasons": []}
+    assert update == {"handoff": False, "handoff_reasons": [], "asked_again": False}
     assert route_after_router(ConversationState(**update)) == "retriever"
 
 
@@ -78,3 +79,50 @@ async def test_hand_over_tells_the_customer_in_their_language(
 def test_route_after_responder(runtime: Runtime[TenantContext]) -> None:
     assert route_after_responder(ConversationState(fallback_count=2), runtime) == "summarizer"
     assert route_after_responder(ConversationState(fallback_count=3), runtime) == "hand_over"
+
+
+def answering(kind: str, answer: str, reply: AIMessage | None = None) -> ConversationState:
+    """The bot's last reply (of `kind`, or `reply` itself), then the customer's `answer`."""
+    said = reply or bot_reply("¿Quieres que te comunique con una persona?", kind)
+    return ConversationState(messages=[HumanMessage("¿venden autos?"), said, HumanMessage(answer)])
+
+
+@pytest.mark.parametrize("kind", ["fallback", "failure"])
+async def test_yes_to_the_offer_of_a_person_is_an_explicit_request(
+    kind: str, runtime: Runtime[TenantContext]
+) -> None:
+    update = await handoff_router(answering(kind, "sí, por favor"), runtime)
+    assert update["handoff"] is True and update["handoff_reasons"] == ["explicit"]
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        answering("fallback", "no gracias"),
+        answering("fallback", "sí, pero ¿cuánto cuesta el envío?"),
+        answering("answer", "sí"),
+        answering("clarification", "sí"),
+        answering("small_talk", "ok"),
+        # a message after the offer that is not the bot's reply: the offer is not the last word
+        answering("", "sí", AIMessage("Soy Laura, ¿en qué te ayudo?", name="Laura")),
+        answering("", "sí", AIMessage("¿Quieres que te comunique con una persona?")),
+    ],
+)
+async def test_no_yes_or_no_offer_is_no_request(
+    state: ConversationState, runtime: Runtime[TenantContext]
+) -> None:
+    assert (await handoff_router(state, runtime))["handoff"] is False
+
+
+async def test_asked_again_after_no_answer_is_noted_not_a_loop(
+    runtime: Runtime[TenantContext],
+) -> None:
+    question = "¿cuándo llega mi pedido 123?"
+    unanswered = bot_reply("Lo siento, no tengo información sobre eso.", "fallback")
+    state = ConversationState(messages=[HumanMessage(question), unanswered, HumanMessage(question)])
+    update = await handoff_router(state, runtime)
+    assert update == {"handoff": False, "handoff_reasons": [], "asked_again": True}
+    answered = bot_reply("Tu pedido llega el martes.", "answer")
+    state = ConversationState(messages=[HumanMessage(question), answered, HumanMessage(question)])
+    update = await handoff_router(state, runtime)
+    assert update["handoff_reasons"] == ["loop"] and update["asked_again"] is False

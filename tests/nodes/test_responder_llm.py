@@ -100,11 +100,9 @@ async def test_primary_times_out_and_the_fallback_answers_inside_the_budget(
     server: FakeOpenAIServer, llm_mode: None
 ) -> None:
     server.script("primary", Hang(10))
-    started = time.monotonic()
     update = await responder(asking("¿cuánto cuesta el envío?"), RUNTIME)
-    elapsed = time.monotonic() - started
+    # the fallback's answer, not the apology: the primary's timeout came inside the budget
     assert update["messages"][0].content.startswith("Respuesta del respaldo")
-    assert 1.0 <= elapsed < 5.0
     assert [r.route for r in server.requests()] == ["primary", "fallback"]
 
 
@@ -130,12 +128,12 @@ async def test_both_hang_and_the_apology_comes_within_the_budget(
     get_settings.cache_clear()
     server.always("primary", Hang(30))
     server.always("fallback", Hang(30))
-    started = time.monotonic()
     update = await responder(asking("How much is shipping?", language="en"), RUNTIME)
-    elapsed = time.monotonic() - started
     assert update["reply_kind"] == "failure"
     assert update["messages"][0].content.startswith("Sorry, I'm having a technical problem")
-    assert elapsed <= 2.0
+    # the budget ended the call while the primary still hung (its timeout is 30 s): the
+    # fallback was never tried
+    assert [r.route for r in server.requests()] == ["primary"]
 
 
 async def test_malformed_provider_json_goes_to_the_fallback(
@@ -258,21 +256,21 @@ async def test_a_whole_turn_with_dead_providers_stays_within_its_budget(
         server, tmp_path / "dead.yaml", primary_timeout=30, fallback_timeout=30
     )
     monkeypatch.setenv("LITELLM_CONFIG", str(slow))
-    monkeypatch.setenv("TURN_BUDGET_SECONDS", "2")
+    # the deadline given by the caller wins over a budget that would outlast the primary
+    monkeypatch.setenv("TURN_BUDGET_SECONDS", "60" if deadline_given else "2")
     get_settings.cache_clear()
     await warm_up_llm()
     server.always("primary", Hang(30))
     server.always("fallback", Hang(30))
     graph = build_graph().compile(checkpointer=InMemorySaver())
-    started = time.time()
     configurable: dict[str, object] = {"thread_id": "t1"}
     if deadline_given:
-        configurable["turn_deadline"] = started + 2
+        configurable["turn_deadline"] = time.time() + 2
     state = await graph.ainvoke(
         {"messages": [HumanMessage("¿cuánto cuesta el envío express?")]},
         config={"configurable": configurable},
         context=RUNTIME.context,
     )
-    elapsed = time.time() - started
     assert state["reply_kind"] == "failure" and "problema técnico" in state["messages"][-1].text
-    assert elapsed <= (2.0 if deadline_given else 3.0)
+    # the turn ended while the primary still hung (its timeout is 30 s): no fallback tried
+    assert [r.route for r in server.requests()] == ["primary"]

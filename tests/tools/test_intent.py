@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tools.intent import asks_for_human
@@ -121,10 +119,21 @@ def test_not_requests(text: str) -> None:
     assert not asks_for_human(text)
 
 
-def test_keywords_extend_the_nouns() -> None:
+def test_a_tenants_keywords_are_exactly_what_counts() -> None:
     assert not asks_for_human("quiero hablar con un vendedor")
     assert asks_for_human("quiero hablar con un vendedor", keywords=["vendedor"])
+    assert asks_for_human("vendedor por favor", keywords=["vendedor"])
     assert not asks_for_human("no quiero hablar con un vendedor", keywords=["vendedor"])
+    # the built-in persons are not added to the tenant's own
+    assert asks_for_human("quiero hablar con un agente")
+    assert not asks_for_human("quiero hablar con un agente", keywords=["vendedor"])
+    assert not asks_for_human("necesito una persona real", keywords=["vendedor"])
+    assert not asks_for_human("can I speak to a representative?", keywords=["vendedor"])
+
+
+def test_no_keywords_means_no_words_ask_for_a_person() -> None:
+    assert not asks_for_human("quiero hablar con un agente", keywords=[])
+    assert not asks_for_human("humano!!", keywords=())
 
 
 def test_several_word_keywords_are_request_phrases() -> None:
@@ -133,25 +142,14 @@ def test_several_word_keywords_are_request_phrases() -> None:
     assert not asks_for_human("no quiero hablar con ventas", keywords=["hablar con ventas"])
 
 
-def test_default_tenant_keywords_keep_the_other_senses_out() -> None:
-    from graph.context import DEFAULT_HANDOFF_KEYWORDS
+def test_a_tenant_may_keep_built_in_words_with_their_senses() -> None:
+    keywords = ["asesor", "persona"]
+    assert asks_for_human("pásame con un asesor", keywords)
+    assert not asks_for_human("una persona me dijo que ya había llegado", keywords)
+    assert not asks_for_human("quiero un agente", keywords)
 
-    assert asks_for_human("pásame con un asesor", DEFAULT_HANDOFF_KEYWORDS)
-    assert not asks_for_human("una persona me dijo que ya había llegado", DEFAULT_HANDOFF_KEYWORDS)
-    assert not asks_for_human("soy agente de viajes", DEFAULT_HANDOFF_KEYWORDS)
 
-
-def test_long_text_is_fine_and_fast() -> None:
+def test_long_text_is_read_whole() -> None:
     text = "el pedido llegó tarde y nadie me dice nada. " * 450
-    started = time.perf_counter()
     assert not asks_for_human(text)
     assert asks_for_human(text + " Quiero hablar con un asesor.")
-    assert time.perf_counter() - started < 0.5
-
-
-def test_a_typical_message_takes_microseconds() -> None:
-    text = "Hola, buenas tardes, quería saber si ya enviaron mi pedido, gracias"
-    started = time.perf_counter()
-    for _ in range(1000):
-        asks_for_human(text)
-    assert (time.perf_counter() - started) / 1000 < 0.0005

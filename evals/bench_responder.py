@@ -9,6 +9,11 @@
    server that accepts and never answers, with a `--budget` second turn budget passed as the
    run's `turn_deadline` (as the server passes it); how far the slowest turn ran past the
    budget (the customer gets the apology in time).
+3. Slow summaries: `--turns` handoff turns ("quiero hablar con un asesor") and `--turns`
+   summary turns (a question answered at once, on a turn that refreshes the summary), with a
+   summarizer that never answers: when the customer's reply was ready (the moment the server
+   sends it: `graph.reply.run_turn`'s `on_reply`) and when the whole turn ended, against the
+   budget (the floor: the reply must not wait for the summary, the turn must end in budget).
 
     atiende bench responder [--runs 300] [--turns 5] [--budget 2]
 """
@@ -25,6 +30,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -40,6 +46,7 @@ from langgraph.runtime import Runtime
 from config.settings import get_settings
 from graph.builder import build_graph
 from graph.context import TenantContext
+from graph.reply import run_turn
 from graph.state import ConversationState
 from nodes.responder import responder
 from tools import llm
@@ -184,23 +191,27 @@ async def loopback_provider(answer: bool) -> AsyncIterator[str]:
         server.close()
 
 
-def write_config(folder: Path, api_base: str, timeout: float) -> Path:
-    params = {
-        "model": "openai/gpt-4o-mini",
-        "api_base": api_base,
-        "api_key": "bench",
-        "timeout": timeout,
-        "max_retries": 0,
-    }
+def write_config(
+    folder: Path, api_base: str, timeout: float, summarizer_base: str | None = None
+) -> Path:
+    def params(base: str) -> dict[str, Any]:
+        return {
+            "model": "openai/gpt-4o-mini",
+            "api_base": base,
+            "api_key": "bench",
+            "timeout": timeout,
+            "max_retries": 0,
+        }
+
     config = {
         "model_list": [
-            {"model_name": "responder", "litellm_params": params},
-            {"model_name": "responder-fallback", "litellm_params": params},
-            {"model_name": "summarizer", "litellm_params": params},
+            {"model_name": "responder", "litellm_params": params(api_base)},
+            {"model_name": "responder-fallback", "litellm_params": params(api_base)},
+            {"model_name": "summarizer", "litellm_params": params(summarizer_base or api_base)},
         ],
         "router_settings": {"fallbacks": [{"responder": ["responder-fallback"]}], "num_retries": 0},
     }
-    path = folder / f"litellm-{int(timeout)}.yaml"
+    path = folder / f"litellm-{int(timeout)}-{len(list(folder.glob('litellm-*')))}.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
 
@@ -241,36 +252,89 @@ async def litellm_overhead(folder: Path, calls: int) -> list[float]:
         return found
 
 
-async def budget_turns(folder: Path, turns: int, budget: float) -> list[float]:
-    """Seconds per whole-graph turn when the provider never answers."""
+@asynccontextmanager
+async def shop_knowledge(folder: Path) -> AsyncIterator[None]:
+    """The bench shop's documents as the process's knowledge base, in `folder`."""
     settings = get_settings().model_copy(
         update={"data_dir": folder / "data", "qdrant_url": None, "qdrant_host": None}
     )
     knowledge = await asyncio.to_thread(open_knowledge_base, settings)
     await asyncio.to_thread(knowledge.upsert, CONTEXT.tenant_id, DOCUMENTS)
     use_knowledge_base(knowledge)
-    graph = build_graph().compile(checkpointer=InMemorySaver())
-    elapsed: list[float] = []
     try:
-        async with (
-            loopback_provider(answer=False) as base,
-            llm_settings(write_config(folder, base, budget * 5), budget),
-        ):
-            for number in range(turns):
-                started = time.perf_counter()
-                # as the server does: the deadline counts from the turn's start, not the responder's
-                deadline = time.time() + budget
-                config: RunnableConfig = {
-                    "configurable": {"thread_id": f"bench-{number}", "turn_deadline": deadline}
-                }
-                turn: Any = {"messages": [HumanMessage("¿cuánto cuesta el envío express?")]}
-                state = await graph.ainvoke(turn, config=config, context=CONTEXT)
-                elapsed.append(time.perf_counter() - started)
-                assert state["reply_kind"] == "failure", state["reply_kind"]
+        yield
     finally:
         use_knowledge_base(None)
         await asyncio.to_thread(knowledge.close)
+
+
+@dataclass(frozen=True)
+class TimedTurn:
+    """Seconds from a turn's start to its reply, and to its end."""
+
+    reply: float
+    end: float
+    state: dict[str, Any]
+
+
+async def timed_turn(
+    graph: Any, text: str, thread: str, budget: float, context: TenantContext = CONTEXT
+) -> TimedTurn:
+    """One turn as the server runs it: the deadline counts from the turn's start, the reply
+    is taken as soon as a node has answered (`graph.reply.run_turn`)."""
+    started = time.perf_counter()
+    replied: list[float] = []
+    config: RunnableConfig = {
+        "configurable": {"thread_id": thread, "turn_deadline": time.time() + budget}
+    }
+
+    async def on_reply(update: dict[str, Any]) -> None:
+        replied.append(time.perf_counter() - started)
+
+    turn: Any = {"messages": [HumanMessage(text)]}
+    state = await run_turn(graph, turn, config=config, context=context, on_reply=on_reply)
+    end = time.perf_counter() - started
+    return TimedTurn(replied[0] if replied else end, end, state)
+
+
+async def budget_turns(folder: Path, turns: int, budget: float) -> list[float]:
+    """Seconds per whole-graph turn when the provider never answers."""
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    elapsed: list[float] = []
+    async with (
+        shop_knowledge(folder),
+        loopback_provider(answer=False) as base,
+        llm_settings(write_config(folder, base, budget * 5), budget),
+    ):
+        for number in range(turns):
+            timed = await timed_turn(
+                graph, "¿cuánto cuesta el envío express?", f"b{number}", budget
+            )
+            elapsed.append(timed.end)
+            assert timed.state["reply_kind"] == "failure", timed.state["reply_kind"]
     return elapsed
+
+
+async def slow_summary_turns(folder: Path, turns: int, budget: float) -> dict[str, list[TimedTurn]]:
+    """Handoff turns and summary turns whose summarizer never answers."""
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    every_turn = replace(CONTEXT, summary_every=1)
+    found: dict[str, list[TimedTurn]] = {"handoff": [], "summary": []}
+    async with (
+        shop_knowledge(folder),
+        loopback_provider(answer=True) as answering,
+        loopback_provider(answer=False) as silent,
+        llm_settings(write_config(folder, answering, budget * 5, silent), budget),
+    ):
+        for number in range(turns):
+            handoff = await timed_turn(graph, "quiero hablar con un asesor", f"h{number}", budget)
+            assert handoff.state["handoff"], handoff.state
+            found["handoff"].append(handoff)
+            question = "¿cuánto cuesta el envío estándar?"
+            summary = await timed_turn(graph, question, f"s{number}", budget, every_turn)
+            assert summary.state["reply_kind"] == "answer", summary.state["reply_kind"]
+            found["summary"].append(summary)
+    return found
 
 
 async def run_bench(runs: int, turns: int, budget: float) -> dict[str, Any]:
@@ -278,7 +342,11 @@ async def run_bench(runs: int, turns: int, budget: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="atiende-bench-") as folder:
         litellm_ms = await litellm_overhead(Path(folder), min(runs, 50))
         turn_seconds = await budget_turns(Path(folder), turns, budget)
+        slow = await slow_summary_turns(Path(folder), turns, budget)
     worst = max(turn_seconds)
+    handoff_reply = max(t.reply for t in slow["handoff"])
+    summary_reply = max(t.reply for t in slow["summary"])
+    slow_end = max(t.end for kind in slow.values() for t in kind)
     return {
         "p50_ms": round(statistics.median(overheads), 3),
         "p95_ms": round(percentile(overheads, 0.95), 3),
@@ -289,6 +357,12 @@ async def run_bench(runs: int, turns: int, budget: float) -> dict[str, Any]:
         "turns": len(turn_seconds),
         "max_turn_ms": round(worst * 1000, 1),
         "max_over_budget_ms": round(max(0.0, worst - budget) * 1000, 1),
+        "slow_summary_turns": sum(len(kind) for kind in slow.values()),
+        "handoff_reply_max_ms": round(handoff_reply * 1000, 1),
+        "summary_turn_reply_max_ms": round(summary_reply * 1000, 1),
+        "slow_summary_turn_end_max_ms": round(slow_end * 1000, 1),
+        "reply_to_budget_ratio": round(max(handoff_reply, summary_reply) / budget, 3),
+        "slow_summary_over_budget_ms": round(max(0.0, slow_end - budget) * 1000, 1),
     }
 
 
@@ -311,6 +385,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("litellm's own overhead p50 (ms)", result["litellm_overhead_p50_ms"]),
         (f"slowest turn, dead provider, {args.budget:g} s budget (ms)", result["max_turn_ms"]),
         ("max over budget (ms)", result["max_over_budget_ms"]),
+        ("slow summary: handoff reply p100 (ms)", result["handoff_reply_max_ms"]),
+        ("slow summary: summary-turn reply p100 (ms)", result["summary_turn_reply_max_ms"]),
+        ("slow summary: reply p100 / budget", result["reply_to_budget_ratio"]),
+        ("slow summary: turn end p100 (ms)", result["slow_summary_turn_end_max_ms"]),
+        ("slow summary: max over budget (ms)", result["slow_summary_over_budget_ms"]),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

@@ -44,6 +44,8 @@ MAX_SUMMARY_CHARS = 600
 SUMMARY_ATTEMPTS = 2
 MIN_SUMMARY_SECONDS = 0.2
 """Less time than this left before the deadline: the extractive summary, no LLM call."""
+FINISH_RESERVE_SECONDS = 0.1
+"""Kept back from the deadline for what follows the LLM call (memory writes, checkpoint)."""
 MODEL_GROUP = "summarizer"
 SUMMARY_PROMPT = (
     "Summarize this customer-support conversation in at most 3 sentences, in {language}: "
@@ -110,7 +112,7 @@ async def summarize(
     ]
     usage: list[LLMUsage] = []
     for attempt in range(1, SUMMARY_ATTEMPTS + 1):
-        remaining = deadline - time.time()
+        remaining = deadline - time.time() - FINISH_RESERVE_SECONDS
         if remaining < MIN_SUMMARY_SECONDS:
             log.warning("summarizer_out_of_time", extra=ids)
             break

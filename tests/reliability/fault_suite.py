@@ -1,7 +1,7 @@
 """The fault suite's table: for each fault, the customers' messages sent, answered, handed
 over, duplicated and lost, and what the conversation record shows of the fault.
 
-    .venv/bin/python tests/reliability/fault_suite.py            # every fault (~4 min)
+    .venv/bin/python tests/reliability/fault_suite.py            # every fault (about 2 minutes)
     .venv/bin/python tests/reliability/fault_suite.py llm sigkill
 
 Runs on its own throwaway Postgres cluster (initdb + pg_ctl), never the machine's server.

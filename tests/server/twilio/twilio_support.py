@@ -1,125 +1,42 @@
-"""Helpers of the WhatsApp channel tests: signed webhook forms, polling, and `atiende
-serve` subprocesses wired to the fake Twilio (the fixtures are in conftest.py)."""
+"""Helpers of the WhatsApp channel tests: signed webhook forms and `atiende serve`
+subprocesses wired to the fake Twilio (in tests/fakes/server_process.py, shared with the
+fault suite), and an admin GET through a TestClient (the fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
-from fakes.twilio_server import FakeTwilio
+from fakes.server_process import (
+    ADMIN_KEY,
+    CUSTOMER,
+    PUBLIC_BASE_URL,
+    TENANT_NUMBER,
+    ServerProcess,
+    form,
+    free_port,
+    server_env,
+)
 from fastapi.testclient import TestClient
 
-from server.channels.twilio_inbound import sign
-
-PUBLIC_BASE_URL = "https://bot.example.com"
-TENANT_NUMBER = "whatsapp:+14155238886"
-CUSTOMER = "whatsapp:+5215512345678"
-ADMIN_KEY = "test-admin-key"
-
+__all__ = [
+    "ADMIN_KEY",
+    "CUSTOMER",
+    "PUBLIC_BASE_URL",
+    "TENANT_NUMBER",
+    "Post",
+    "ServerProcess",
+    "admin_get",
+    "form",
+    "free_port",
+    "server_env",
+]
 
 Post = Callable[..., httpx.Response]
-
-
-def form(sid: str, body: str = "hola", sender: str = CUSTOMER, **extra: str) -> dict[str, str]:
-    return {
-        "MessageSid": sid,
-        "AccountSid": "AC" + "f" * 32,
-        "From": sender,
-        "To": TENANT_NUMBER,
-        "Body": body,
-        "NumMedia": "0",
-        "ProfileName": "Ana",
-        "WaId": sender.removeprefix("whatsapp:+"),
-        **extra,
-    }
 
 
 def admin_get(client: TestClient, path: str) -> Any:
     response = client.get(path, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServerProcess:
-    """`atiende serve` in a subprocess (its own worker), on loopback; `kill()` is SIGKILL."""
-
-    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
-        self.data_dir = data_dir
-        self.env = env
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 60.0) -> ServerProcess:
-        command = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1"]
-        self.process = subprocess.Popen(
-            [*command, "--port", str(self.port)],
-            env={**self.env, "DATA_DIR": str(self.data_dir)},
-            cwd=self.data_dir.parent,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.data_dir.parent / f"server-{self.port}.log", "ab"),  # noqa: SIM115
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited with {self.process.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/health/ready", timeout=1).status_code == 200:
-                    return self
-            time.sleep(0.05)
-        raise AssertionError("server did not start in time")
-
-    def post(self, path: str, params: dict[str, str], token: str) -> httpx.Response:
-        signature = sign(token, PUBLIC_BASE_URL + path, params)
-        return httpx.post(
-            self.url + path, data=params, headers={"X-Twilio-Signature": signature}, timeout=10
-        )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def server_env(database_url: str, twilio: FakeTwilio, **extra: str) -> dict[str, str]:
-    """Environment of a server process on `database_url` wired to the fake Twilio."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "TWILIO_"))}
-    return {
-        **keep,
-        "APP_ENV": "development",
-        "LLM_MODE": "extractive",
-        "ADMIN_API_KEY": ADMIN_KEY,
-        "DATABASE_URL": database_url,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "TWILIO_ACCOUNT_SID": twilio.account_sid,
-        "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_WHATSAPP_NUMBER": TENANT_NUMBER,
-        "TWILIO_API_BASE_URL": twilio.url,
-        "TWILIO_RETRY_BASE_SECONDS": "0.01",
-        "WORKER_POLL_SECONDS": "0.02",
-        "EMBEDDING_THREADS": "1",
-        **extra,
-    }

@@ -235,7 +235,8 @@ _WORK = (
 )
 
 _MARK_SENT = """
-UPDATE messages SET external_id = :external_id, error = NULL, next_attempt_at = NULL,
+UPDATE messages SET external_id = :external_id, error = COALESCE(:note, error),
+    next_attempt_at = NULL,
     status = CASE WHEN status IN ('pending', 'submitting') THEN :status ELSE status END
 WHERE id = :id"""
 
@@ -368,6 +369,15 @@ class Inbox:
         assert row is not None
         return TurnRecord.from_row(row)
 
+    async def turns(self, tenant_id: str, conversation_id: str) -> list[TurnRecord]:
+        """The conversation's turns, oldest first."""
+        rows = await self.db.fetch_all(
+            """SELECT * FROM turns WHERE tenant_id = :tenant_id
+                   AND conversation_id = :conversation_id ORDER BY id""",
+            {"tenant_id": tenant_id, "conversation_id": conversation_id},
+        )
+        return [TurnRecord.from_row(row) for row in rows]
+
     async def turn_messages(self, turn_id: int) -> list[MessageRecord]:
         """The turn's inbound then outbound messages, in order."""
         rows = await self.db.fetch_all(
@@ -463,11 +473,18 @@ class Inbox:
         )
 
     async def mark_sent(
-        self, message_id: int, external_id: str, status: str, *, finish_turn: int | None = None
+        self,
+        message_id: int,
+        external_id: str,
+        status: str,
+        *,
+        note: str | None = None,
+        finish_turn: int | None = None,
     ) -> None:
         """The channel accepted it: its id and first status (never moving a status back);
+        `note`: what happened on the way (an earlier attempt's error is kept otherwise);
         with `finish_turn`, that turn is `done` in the same transaction."""
-        params = {"id": message_id, "external_id": external_id, "status": status}
+        params = {"id": message_id, "external_id": external_id, "status": status, "note": note}
         await self._update_message(_MARK_SENT, params, finish_turn)
 
     async def mark_failed(

@@ -204,12 +204,34 @@ class MessageOut(BaseModel):
     author: str
     body: str
     status: str
+    """`received`; outbound: `recorded`, `pending` / `submitting` (not sent yet: waiting in
+    the outbox), `queued`, `sent`, `delivered`, `read`, `failed`, ..."""
+    kind: str
+    """`text`; the bot's `reply`, `welcome`, `failure_notice`, `media_notice`, ..."""
+    error: str | None
+    """Why it failed; while unsent, why its last send did not go through (it is retried);
+    once sent, what went wrong on the way (kept as a trace)."""
+    send_attempts: int
+    """Rounds of sending that did not settle it (the outbox retried it)."""
     sources: list[str]
     created_at: datetime
 
 
+class QueuedTurnOut(BaseModel):
+    """One queued turn: the bot's answer to a burst of the customer's messages."""
+
+    status: str
+    """`running`, `replied` (its messages recorded), `done`."""
+    attempts: int
+    """More than 1: the turn was retried (a crash, a failing database or provider)."""
+    created_at: datetime
+    updated_at: datetime
+
+
 class ConversationDetail(ConversationOut):
     messages: list[MessageOut]
+    turns: list[QueuedTurnOut]
+    """The WhatsApp worker's turns, oldest first (none on the `cli` channel)."""
 
 
 class ChatIn(BaseModel):

@@ -82,7 +82,9 @@ async def deliver(
     )
     if result.ok:
         assert result.sid is not None
-        await inbox.mark_sent(message.id, result.sid, result.status, finish_turn=finish_turn)
+        await inbox.mark_sent(
+            message.id, result.sid, result.status, note=result.error, finish_turn=finish_turn
+        )
         return Delivery("sent")
     error = result.error or "send failed"
     now = utc_now()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -35,7 +35,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    """What Twilio said: the message SID and status, or why it was not sent."""
+    """What Twilio said: the message SID and status, or why it was not sent (or, when it was
+    sent after trouble, what happened)."""
 
     sid: str | None
     status: str
@@ -132,7 +133,7 @@ class TwilioSender:
         Out of attempts: a result that is not `final` (try again later)."""
         unsure = sent_since is not None
         since = sent_since or datetime.now(UTC)
-        error = "no attempt"
+        error = "an earlier attempt was cut short"
         for attempt in range(1, self.attempts + 1):
             if attempt > 1:
                 await asyncio.sleep(self.retry_base_seconds * 2 ** (attempt - 2))
@@ -140,8 +141,9 @@ class TwilioSender:
                 if unsure:
                     earlier = await self.find_sent(account, to, body, since, is_other)
                     if earlier is not None:
-                        log.info("twilio_send_found_earlier")
-                        return earlier
+                        log.info("twilio_send_found_earlier", extra={"error": error})
+                        note = f"{error}; found at Twilio, not sent again"
+                        return replace(earlier, error=note[:300])
                 return await self._create(account, to, body, status_callback)
             except Exception as failure:
                 error = describe(failure)
@@ -183,4 +185,6 @@ class TwilioSender:
 def describe(error: Exception) -> str:
     if isinstance(error, TwilioRestException):
         return f"twilio {error.status} (code {error.code}): {error.msg}"[:300]
+    if isinstance(error, TimeoutError):
+        return "TimeoutError: no answer in time"
     return f"{type(error).__name__}: {error}"[:300]

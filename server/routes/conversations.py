@@ -14,6 +14,7 @@ from server.schemas import (
     ConversationList,
     ConversationOut,
     MessageOut,
+    QueuedTurnOut,
     TurnOut,
 )
 from server.turns import run_turn
@@ -69,10 +70,22 @@ async def get_conversation(
                 author=m.author,
                 body=m.body,
                 status=m.status,
+                kind=m.kind,
+                error=m.error,
+                send_attempts=m.send_attempts,
                 sources=list(m.sources),
                 created_at=m.created_at,
             )
             for m in messages
+        ],
+        turns=[
+            QueuedTurnOut(
+                status=t.status,
+                attempts=t.attempts,
+                created_at=t.created_at,
+                updated_at=t.updated_at,
+            )
+            for t in await services.inbox.turns(tenant.id, conversation_id)
         ],
     )
 

@@ -9,8 +9,9 @@ Per inbound message the suite sent (one per customer, each text unique):
 - else lost.
 Duplicated: a message Twilio received more than once for one customer (the same body:
 the suite's conversations never call for the same text twice).
-The fault's trace in the record: handoffs with reason `error`, sends marked failed (and
-their `error`), the failure notice or the responder's failure apology.
+The fault's trace in the record: handoffs with reason `error`, sends marked failed, an
+`error` noted on a message (kept after a send that went through in the end), the failure
+notice or the responder's failure apology, a turn with more than one attempt.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from tools.llm.replies import TEXTS
 
 NOTICE_KINDS = {text: kind for texts in NOTICES.values() for kind, text in texts.items()}
 APOLOGIES = {texts["failure"] for texts in TEXTS.values()}
-TRACES = ("handoff error", "failed send", "error noted", "failure notice", "apology")
+TRACES = (
+    "handoff error",
+    "failed send",
+    "error noted",
+    "failure notice",
+    "apology",
+    "turn retried",
+)
 
 
 @dataclass(frozen=True)
@@ -206,6 +214,8 @@ def traces(conversations: list[dict[str, Any]], welcome: str) -> dict[str, int]:
         reasons.update(r for h in conversation["handoffs"] for r in h["reasons"])
         if "error" in reasons:
             found.add("handoff error")
+        if any(turn["attempts"] > 1 for turn in conversation.get("turns", [])):
+            found.add("turn retried")
         for message in conversation["messages"]:
             if message["direction"] != "outbound":
                 continue

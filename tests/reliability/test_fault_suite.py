@@ -1,6 +1,6 @@
 """The fault suite (issue 11, item 10): each fault against a real server on a throwaway
-Postgres cluster; afterwards every customer message is answered or handed over, and none
-reaches the customer twice. `tests/reliability/fault_suite.py` prints the same as a table.
+Postgres cluster; afterwards every customer message is answered or handed over, none
+reaches the customer twice, and the fault shows in the conversation record. `tests/reliability/fault_suite.py` prints the same as a table.
 
 The selected faults are played once, together (an outage waits beside the others), by the
 module's fixture; each test checks one fault's row."""
@@ -50,3 +50,4 @@ def test_every_message_is_answered_or_handed_over_exactly_once(
     assert row.lost == 0, outcome
     assert row.duplicated == 0, outcome
     assert row.answered + row.handed_over == row.sent, outcome
+    assert any(row.visible.values()), outcome  # the fault shows in the conversation record

@@ -210,7 +210,8 @@ RETURNING *"""
 
 _UNSENT = "direction = 'outbound' AND status IN ('pending', 'submitting')"
 
-# `kind`: 1 an unfinished turn, 0 a pending burst, 2 the outbox
+# `kind`: 1 an unfinished turn, 0 a pending burst, 2 the outbox (due when its oldest
+# message is: the others wait behind it)
 _QUEUED = f"""
 SELECT tenant_id, conversation_id, NULL AS first_at, NULL AS last_at, 1 AS kind
 FROM turns WHERE status <> 'done'
@@ -218,8 +219,11 @@ UNION ALL
 SELECT tenant_id, conversation_id, MIN(created_at), MAX(created_at), 0
 FROM messages WHERE pending GROUP BY tenant_id, conversation_id
 UNION ALL
-SELECT tenant_id, conversation_id, MIN(COALESCE(next_attempt_at, created_at)), NULL, 2
-FROM messages WHERE {_UNSENT} GROUP BY tenant_id, conversation_id"""
+SELECT tenant_id, conversation_id, COALESCE(next_attempt_at, created_at), NULL, 2
+FROM messages m WHERE {_UNSENT} AND NOT EXISTS (
+    SELECT 1 FROM messages o WHERE o.tenant_id = m.tenant_id
+        AND o.conversation_id = m.conversation_id AND o.id < m.id
+        AND o.direction = 'outbound' AND o.status IN ('pending', 'submitting'))"""
 
 _WORK = (
     "SELECT * FROM conversations WHERE tenant_id = :tenant_id AND id = :conversation_id",

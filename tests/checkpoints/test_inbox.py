@@ -155,3 +155,29 @@ async def test_postgres_claims_hold_across_connections_until_released_or_dead(
     finally:
         await two.close()
         await one.close()
+
+
+async def test_the_outbox_is_due_when_its_oldest_message_is(inbox: Inbox) -> None:
+    """Messages wait behind a postponed one (the customer reads them in order): the
+    conversation is not due again before the postponed message is."""
+    receipt = await inbox.receive("acme", message("SM1"))
+    assert receipt is not None
+    conversation = receipt.conversation_id
+    turn = await inbox.start_turn("acme", conversation, [receipt.message_id])
+    drafts = [OutboundDraft("welcome", "¡Hola!"), OutboundDraft("reply", "Sí.")]
+    welcome, reply = await inbox.record_outbound(turn, drafts, status="pending")
+    await inbox.finish_turn(turn.id)
+    retry_at = utc_now() + timedelta(seconds=30)
+    await inbox.postpone(welcome.id, "twilio 503", retry_at, finish_turn=None)
+    [queued] = await inbox.queued()
+    assert queued.outbox_due_at == retry_at and not queued.unfinished
+    unsent = await inbox.unsent("acme", conversation)
+    assert [(m.id, m.status, m.send_attempts, m.error) for m in unsent] == [
+        (welcome.id, "submitting", 1, "twilio 503"),
+        (reply.id, "pending", 0, None),
+    ]
+    await inbox.mark_sent(welcome.id, "SMw", "queued", note=None)
+    [queued] = await inbox.queued()
+    assert queued.outbox_due_at == reply.created_at
+    assert (await inbox.unsent("acme", conversation))[0].id == reply.id
+    assert [m.error for m in await inbox.turn_messages(turn.id)][1] == "twilio 503"  # kept

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from checkpoints.records import ConversationRecord
 from server.dependencies import ServicesDep, TenantDep
 from server.schemas import (
+    MAX_OFFSET,
     ChatIn,
     ConversationDetail,
     ConversationList,
@@ -40,7 +41,7 @@ async def list_conversations(
     services: ServicesDep,
     status_filter: Annotated[Status | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ConversationList:
     """Newest first, optionally only those with one status."""
     found = await services.store.list_conversations(
@@ -77,7 +78,7 @@ async def get_conversation(
     )
 
 
-@router.post("/chat")
+@router.post("/chat", responses={403: {"description": "The tenant is disabled"}})
 async def chat(body: ChatIn, tenant: TenantDep, services: ServicesDep) -> TurnOut:
     """One customer turn on the `cli` channel (what `atiende chat` sends to a running server)."""
     if not tenant.enabled:

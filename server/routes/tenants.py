@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from dataclasses import MISSING
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
@@ -24,6 +26,8 @@ from server.tenant_context import handoff_rules
 
 router = APIRouter(prefix="/admin/tenants", tags=["tenants"])
 HIDDEN_SETTINGS = {"webhook_secret"}
+# What `null` sets a tenant field back to.
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(TenantRecord) if f.default is not MISSING}
 
 
 # API field of `WhatsAppIn` -> key in settings["twilio"] (the others are top-level settings)
@@ -32,6 +36,7 @@ TWILIO_KEYS = {
     "account_sid": "account_sid",
     "auth_token": "auth_token",
 }
+TWILIO_SETTINGS = tuple(WhatsAppIn.model_fields)
 
 
 def tenant_out(tenant: TenantRecord) -> TenantOut:
@@ -74,31 +79,36 @@ def with_whatsapp(settings: dict[str, Any], body: WhatsAppIn) -> dict[str, Any]:
             target.pop(key, None)
         else:
             target[key] = value.get_secret_value() if isinstance(value, SecretStr) else value
-    if bool(twilio.get("account_sid")) != bool(twilio.get("auth_token")):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail="whatsapp.account_sid and whatsapp.auth_token are set together",
-        )
     merged["twilio"] = twilio
     return merged
 
 
 def stored_fields(body: TenantFields, settings: dict[str, Any]) -> dict[str, Any]:
-    """The body's set fields; its handoff rules and WhatsApp settings merged into the
-    stored `settings`."""
-    changes = body.model_dump(exclude_unset=True, exclude={"handoff", "whatsapp", "id"})
+    """The body's set fields (`null`: the field's default); its handoff rules and WhatsApp
+    settings merged into the stored `settings` (`null`: the built-in rules, the
+    deployment's WhatsApp settings)."""
+    given = body.model_dump(exclude_unset=True, exclude={"handoff", "whatsapp", "id"})
+    changes = {name: DEFAULTS[name] if value is None else value for name, value in given.items()}
     merged = dict(settings)
     if body.handoff is not None:
         handoff = body.handoff.model_dump(exclude_none=True)
         merged["handoff"] = {**settings.get("handoff", {}), **handoff}
+    elif "handoff" in body.model_fields_set:
+        merged.pop("handoff", None)
     if body.whatsapp is not None:
         merged = with_whatsapp(merged, body.whatsapp)
+    elif "whatsapp" in body.model_fields_set:
+        merged = with_whatsapp(merged, WhatsAppIn.model_validate(dict.fromkeys(TWILIO_SETTINGS)))
     if merged != settings:
         changes["settings"] = merged
     return changes
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "A tenant with this id exists"}},
+)
 async def create_tenant(body: TenantCreate, services: ServicesDep) -> TenantOut:
     fields = stored_fields(body, {})
     try:

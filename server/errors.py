@@ -1,0 +1,47 @@
+"""The app's error answers: `{"detail": ...}`, and for a malformed request also `errors`,
+one `{"where", "problem"}` per problem."""
+
+from __future__ import annotations
+
+from fastapi import Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+INVALID_REQUEST = "invalid request"
+
+
+def forget(error: BaseException) -> None:
+    """Let go of what an answered exception keeps alive. FastAPI raises some of them from a
+    frame that holds them in a local (exception -> traceback -> frame -> exception): a
+    reference cycle that would keep the request, its body and the body's decoded text (a
+    JSON error's `doc`) in memory until a full garbage collection."""
+    error.__traceback__ = None
+    error.__cause__ = None
+    error.__context__ = None
+
+
+async def validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = [
+        {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in error.errors()
+    ]
+    forget(error)
+    return JSONResponse(
+        {"detail": INVALID_REQUEST, "errors": problems},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+async def unreadable_body(request: Request, error: Exception) -> JSONResponse:
+    detail = f"request body is not valid UTF-8 JSON: {error}"
+    forget(error)
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_400_BAD_REQUEST)
+
+
+async def http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    forget(error)
+    return JSONResponse(
+        {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+    )

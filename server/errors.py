@@ -7,6 +7,7 @@ from fastapi import Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 INVALID_REQUEST = "invalid request"
 
@@ -39,9 +40,21 @@ async def unreadable_body(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status.HTTP_400_BAD_REQUEST)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method of every route at the request's path (Starlette names the first only)."""
+    methods = {
+        method
+        for route in request.app.router.routes
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE
+        for method in route.methods or ()
+    }
+    return ", ".join(sorted(methods))
+
+
 async def http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     forget(error)
-    return JSONResponse(
-        {"detail": error.detail}, status_code=error.status_code, headers=error.headers
-    )
+    headers = dict(error.headers or {})
+    if error.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        headers["Allow"] = allowed_methods(request)
+    return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -16,7 +18,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
+from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 from tools.business_hours import BusinessHours
 
@@ -38,6 +40,14 @@ MAX_OFFSET = 1_000_000_000
 REQUEST_BODY = ConfigDict(extra="forbid", strict=True)
 
 
+def _whole(value: Any) -> Any:
+    """JSON Schema's integers include `2.0`: such a number is the integer 2."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+
+
 def _without_default(schema: dict[str, Any]) -> None:
     """For a field whose absence means "keep": its JSON Schema shows no `null` default."""
     schema.pop("default", None)
@@ -57,17 +67,44 @@ class ErrorOut(BaseModel):
     errors: list[Problem] | None = None
 
 
+_DAY = "(mon|tue|wed|thu|fri|sat|sun|lun|mar|mie|jue|vie|sab|dom)"
+_DAYS = f"{_DAY}(-{_DAY})?(,{_DAY}(-{_DAY})?)*"
+_HOURS = "([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)"
+SCHEDULE_LINE = f"^{_DAYS} {_HOURS}(,{_HOURS})*$"
+"""Days (or day ranges) and hours, e.g. `mon-fri 09:00-13:00,15:00-19:00`."""
+ISO_DAY = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+TIME_ZONES = sorted(zoneinfo.available_timezones())
+
+
+def _time_zones(schema: dict[str, Any]) -> None:
+    schema["enum"] = TIME_ZONES
+
+
 class BusinessHoursIn(BaseModel):
-    """When the tenant's people answer: `{"timezone", "schedule", "holidays"}`."""
+    """When the tenant's people answer: `{"timezone", "schedule", "holidays"}`. Each hours
+    range ends after it starts, within the day."""
 
     model_config = REQUEST_BODY
-    timezone: str = Field(default="UTC", max_length=64, examples=["America/Mexico_City"])
-    schedule: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
+    timezone: str = Field(
+        default="UTC", examples=["America/Mexico_City"], json_schema_extra=_time_zones
+    )
+    schedule: list[Annotated[str, StringConstraints(pattern=SCHEDULE_LINE)]] = Field(
         default_factory=list, max_length=50, examples=[["mon-fri 09:00-18:00", "sat 10:00-14:00"]]
     )
-    holidays: list[Annotated[str, StringConstraints(max_length=10)]] = Field(
-        default_factory=list, max_length=400, examples=[["2025-12-25"]]
-    )
+    holidays: list[
+        Annotated[
+            str,
+            StringConstraints(pattern=ISO_DAY),
+            WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DAY}),
+        ]
+    ] = Field(default_factory=list, max_length=400, examples=[["2025-12-25"]])
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in TIME_ZONES:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name like America/Mexico_City)")
+        return value
 
     @model_validator(mode="after")
     def _readable(self) -> BusinessHoursIn:
@@ -97,7 +134,7 @@ class HandoffRulesIn(BaseModel):
     )
     sentiment_threshold: float | None = Field(default=None, ge=-1, le=1)
     keywords: list[str] | None = None
-    max_fallbacks: int | None = Field(default=None, ge=0, le=20)
+    max_fallbacks: WholeNumber | None = Field(default=None, ge=0, le=20)
     loop_similarity: float | None = Field(default=None, gt=0, le=1)
     business_hours: BusinessHoursIn | None = None
     sentiment_provider: Literal["offline", "comprehend"] | None = None
@@ -151,7 +188,7 @@ class WhatsAppIn(BaseModel):
     """Write-only: responses only say `auth_token_set`."""
     debounce_seconds: float | None = Field(default=None, ge=0, le=15)
     """Quiet window before a burst is answered."""
-    throttle_per_minute: int | None = Field(default=None, ge=1, le=1000)
+    throttle_per_minute: WholeNumber | None = Field(default=None, ge=1, le=1000)
     """Messages a minute from one customer before the bot stops answering (one notice)."""
 
     @field_validator("number")
@@ -264,7 +301,7 @@ class KnowledgeOut(BaseModel):
 class SearchIn(BaseModel):
     model_config = ConfigDict(strict=True)
     query: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
-    limit: int = Field(default=5, ge=1, le=50)
+    limit: WholeNumber = Field(default=5, ge=1, le=50)
 
 
 class SearchResult(BaseModel):

@@ -28,7 +28,7 @@ from typing import Any
 
 from evals.bench_server import BENCH_ADMIN_KEY, BENCH_TOKEN, bench_server, report, serve_command
 
-HERE = Path(__file__).parent / "schemathesis"
+HERE = Path(__file__).resolve().parent / "schemathesis"
 REQUIREMENTS = HERE / "requirements.txt"
 CONFIG = HERE / "schemathesis.toml"
 VENV = Path(__file__).resolve().parent.parent / ".venv-schemathesis"
@@ -109,7 +109,9 @@ def run_schemathesis(
         env |= {"ATIENDE_FUZZ_TWILIO_TOKEN": BENCH_TOKEN, "ATIENDE_FUZZ_PUBLIC_URL": url}
     log = folder / f"{name}.log"
     with log.open("wb") as output:
-        subprocess.run(arguments, env=env, stdout=output, stderr=subprocess.STDOUT, check=False)
+        subprocess.run(
+            arguments, env=env, cwd=folder, stdout=output, stderr=subprocess.STDOUT, check=False
+        )
     if not report_path.exists():
         print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
         raise RuntimeError(f"schemathesis wrote no report ({name})")

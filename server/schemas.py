@@ -45,7 +45,9 @@ def _whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole)]
+def whole_number(minimum: int, maximum: int) -> Any:
+    """An integer from `minimum` to `maximum`; `2.0` counts as 2."""
+    return Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(_whole)]
 
 
 def _without_default(schema: dict[str, Any]) -> None:
@@ -134,7 +136,7 @@ class HandoffRulesIn(BaseModel):
     )
     sentiment_threshold: float | None = Field(default=None, ge=-1, le=1)
     keywords: list[str] | None = None
-    max_fallbacks: WholeNumber | None = Field(default=None, ge=0, le=20)
+    max_fallbacks: whole_number(0, 20) | None = None  # type: ignore[valid-type]
     loop_similarity: float | None = Field(default=None, gt=0, le=1)
     business_hours: BusinessHoursIn | None = None
     sentiment_provider: Literal["offline", "comprehend"] | None = None
@@ -188,7 +190,7 @@ class WhatsAppIn(BaseModel):
     """Write-only: responses only say `auth_token_set`."""
     debounce_seconds: float | None = Field(default=None, ge=0, le=15)
     """Quiet window before a burst is answered."""
-    throttle_per_minute: WholeNumber | None = Field(default=None, ge=1, le=1000)
+    throttle_per_minute: whole_number(1, 1000) | None = None  # type: ignore[valid-type]
     """Messages a minute from one customer before the bot stops answering (one notice)."""
 
     @field_validator("number")
@@ -301,7 +303,7 @@ class KnowledgeOut(BaseModel):
 class SearchIn(BaseModel):
     model_config = ConfigDict(strict=True)
     query: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
-    limit: WholeNumber = Field(default=5, ge=1, le=50)
+    limit: whole_number(1, 50) = 5  # type: ignore[valid-type]
 
 
 class SearchResult(BaseModel):

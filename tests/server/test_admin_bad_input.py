@@ -113,3 +113,15 @@ def test_a_value_of_the_wrong_json_type_is_422(
     response = client.patch(path, json=body, headers=admin)
     assert response.status_code == 422, response.text
     assert client.get("/admin/tenants/demo", headers=admin).json()["enabled"] is True
+
+
+def test_a_whole_number_written_as_a_float_is_that_integer(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """JSON Schema's integers include 3.0; 3.5 is not one."""
+    path = "/admin/tenants/demo"
+    whole = client.patch(path, json={"handoff": {"max_fallbacks": 3.0}}, headers=admin)
+    assert whole.status_code == 200, whole.text
+    assert whole.json()["handoff"]["max_fallbacks"] == 3
+    half = client.patch(path, json={"handoff": {"max_fallbacks": 3.5}}, headers=admin)
+    assert half.status_code == 422

@@ -6,17 +6,18 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request, status
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from checkpoints.running_server import RunningServer
 from config.settings import Settings, get_settings
-from server.auth import effective_admin_key, require_admin
+from server.auth import AdminKeyGate, effective_admin_key, require_admin
+from server.body_limit import BodySizeLimit
+from server.errors import conversation_busy, http_error, unreadable_body, validation_error
 from server.handoff_notify import stop_background_notifications
 from server.lifecycle import lifecycle_jobs
+from server.openapi import documented
 from server.ownership import handoff_jobs
 from server.routes import (
     conversations,
@@ -29,55 +30,11 @@ from server.routes import (
     usage,
     webhooks,
 )
-from server.services import open_services
+from server.services import ConversationBusy, open_services
 from server.worker import run_worker
 from tools.llm import close_llm_clients, warm_up_llm
 
-MAX_BODY_BYTES = 60 * 1024 * 1024
 GC_THRESHOLDS = (20_000, 20, 100)
-
-
-class BodySizeLimit:
-    """Refuse bodies that announce more than `limit` bytes, before reading them."""
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length", b"0")
-            if length.isdigit() and int(length) > self.limit:
-                response = JSONResponse(
-                    {"detail": f"request body larger than {self.limit} bytes"}, status_code=413
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-async def validation_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
-    problems = [
-        {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in error.errors()
-    ]
-    return JSONResponse(
-        {"detail": "invalid request", "errors": problems},
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-    )
-
-
-async def unreadable_body(request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse(
-        {"detail": f"request body is not valid UTF-8 JSON: {error}"},
-        status_code=status.HTTP_400_BAD_REQUEST,
-    )
-
-
-async def http_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, StarletteHTTPException)
-    return JSONResponse(
-        {"detail": error.detail}, status_code=error.status_code, headers=error.headers
-    )
 
 
 def create_app(
@@ -130,10 +87,14 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(UnicodeDecodeError, unreadable_body)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ConversationBusy, conversation_busy)
+    # Added last, runs first: the admin key is checked before anything reads a body.
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(AdminKeyGate)
     app.include_router(health.router)
     app.include_router(webhooks.router)
     admin = [Depends(require_admin)]
     for module in (tenants, knowledge, conversations, handoffs, lifecycle, customers, usage):
         app.include_router(module.router, dependencies=admin)
+    app.openapi = documented(app)  # type: ignore[method-assign]
     return app

@@ -16,6 +16,7 @@ EVALS = {
     "conversations": "evals.conversations",
     "memory": "evals.memory",
     "injection": "evals.injection",
+    "api": "evals.fuzz_api",
 }
 BENCHES = {
     "retrieval": "evals.bench_retrieval",
@@ -24,6 +25,7 @@ BENCHES = {
     "responder": "evals.bench_responder",
     "sentiment": "evals.bench_sentiment",
     "checkpoints": "evals.bench_checkpoints",
+    "bodies": "evals.bench_bodies",
 }
 
 

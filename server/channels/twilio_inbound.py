@@ -18,12 +18,14 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
 class BadWebhook(Exception):
-    """A webhook request that can't be accepted: HTTP status and what is wrong."""
+    """A webhook request that can't be accepted: HTTP status, what the caller is told and,
+    when the log may say more than the caller, why."""
 
-    def __init__(self, status_code: int, detail: str) -> None:
+    def __init__(self, status_code: int, detail: str, reason: str = "") -> None:
         super().__init__(detail)
         self.status_code = status_code
         self.detail = detail
+        self.reason = reason
 
 
 class FormParams(dict[str, list[str]]):
@@ -101,10 +103,10 @@ def _required(params: FormParams, names: tuple[str, ...]) -> None:
 def parse_message(params: FormParams) -> WhatsAppInbound:
     """The inbound message of a webhook form; `BadWebhook` when required fields lack."""
     _required(params, ("MessageSid", "From", "To"))
-    try:
-        count = min(int(params.first("NumMedia", "0") or 0), MAX_MEDIA)
-    except ValueError:
-        raise BadWebhook(400, "NumMedia must be a number") from None
+    count_text = params.first("NumMedia", "0") or "0"
+    if not (count_text.isascii() and count_text.isdigit()):
+        raise BadWebhook(400, "NumMedia must be a number")
+    count = min(int(count_text), MAX_MEDIA)
     media = tuple(
         Media(params.first(f"MediaUrl{i}"), params.first(f"MediaContentType{i}"))
         for i in range(count)

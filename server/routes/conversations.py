@@ -8,7 +8,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from checkpoints.records import ConversationRecord
 from server.dependencies import ServicesDep, TenantDep
+from server.errors import BUSY_RESPONSE
 from server.schemas import (
+    MAX_OFFSET,
     ChatIn,
     ConversationDetail,
     ConversationList,
@@ -41,7 +43,7 @@ async def list_conversations(
     services: ServicesDep,
     status_filter: Annotated[Status | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ConversationList:
     """Newest first, optionally only those with one status."""
     found = await services.store.list_conversations(
@@ -90,7 +92,7 @@ async def get_conversation(
     )
 
 
-@router.post("/chat")
+@router.post("/chat", responses={403: {"description": "The tenant is disabled"}, **BUSY_RESPONSE})
 async def chat(body: ChatIn, tenant: TenantDep, services: ServicesDep) -> TurnOut:
     """One customer turn on the `cli` channel (what `atiende chat` sends to a running server)."""
     if not tenant.enabled:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
 from server.dependencies import ServicesDep, TenantDep
+from server.errors import BUSY_RESPONSE
 from server.lifecycle import CustomerNotFound, erase_customer, export_customer
 
 router = APIRouter(prefix="/admin/tenants/{tenant_id}/customers", tags=["customers"])
@@ -91,7 +92,7 @@ async def export(
     return CustomerExport.model_validate(found)
 
 
-@router.delete("/{customer}")
+@router.delete("/{customer}", responses=BUSY_RESPONSE)
 async def erase(
     customer: str, tenant: TenantDep, services: ServicesDep, channel: Channel = None
 ) -> ErasureOut:

@@ -18,8 +18,9 @@ from checkpoints.handoffs import (
 from checkpoints.service import ConversationNotFound
 from server import ownership
 from server.dependencies import ServicesDep, TenantDep
+from server.errors import BUSY_RESPONSE
 from server.handoff_open import handoffs, thread_values
-from server.schemas import MAX_MESSAGE_CHARS
+from server.schemas import MAX_MESSAGE_CHARS, PRINTABLE_NAME
 
 router = APIRouter(prefix="/admin/tenants/{tenant_id}", tags=["handoffs"])
 
@@ -34,20 +35,20 @@ def _printable(value: str) -> str:
 
 AgentName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=PRINTABLE_NAME),
     AfterValidator(_printable),
 ]
 
 
 class AssignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     agent: AgentName
     force: bool = False
     """Take it from another agent who has it."""
 
 
 class AgentMessageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     agent: AgentName
     body: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS)
@@ -55,7 +56,7 @@ class AgentMessageIn(BaseModel):
 
 
 class ReleaseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     agent: AgentName | None = None
     """Who gives it back (recorded; `admin` when not given)."""
 
@@ -246,7 +247,10 @@ async def ownership_history(
     )
 
 
-@router.post("/conversations/{conversation_id}/assign")
+@router.post(
+    "/conversations/{conversation_id}/assign",
+    responses={409: {"description": "Not handed over, or assigned to another agent"}},
+)
 async def assign(
     conversation_id: str, body: AssignIn, tenant: TenantDep, services: ServicesDep
 ) -> OwnershipOut:
@@ -262,7 +266,14 @@ async def assign(
     return _ownership_out(conversation_id, transition)
 
 
-@router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: {"description": "Not handed over, or assigned to another agent"},
+        **BUSY_RESPONSE,
+    },
+)
 async def agent_message(
     conversation_id: str,
     body: AgentMessageIn,
@@ -278,12 +289,6 @@ async def agent_message(
         raise _not_found(conversation_id) from None
     except (NotHandedOver, AssignedElsewhere) as error:
         raise _conflict(error) from None
-    except TimeoutError:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail="the conversation is busy; try again in a moment",
-            headers={"Retry-After": "2"},
-        ) from None
     owned = _ownership_out(conversation_id, reply.transition)
     return AgentMessageOut(
         **owned.model_dump(),
@@ -294,7 +299,10 @@ async def agent_message(
     )
 
 
-@router.post("/conversations/{conversation_id}/release")
+@router.post(
+    "/conversations/{conversation_id}/release",
+    responses={409: {"description": "The bot owns it already"}},
+)
 async def release(
     conversation_id: str,
     tenant: TenantDep,

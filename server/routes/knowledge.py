@@ -18,7 +18,15 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from server.dependencies import ServicesDep, TenantDep
-from server.schemas import DocumentIn, KnowledgeIn, KnowledgeOut, SearchIn, SearchOut, SearchResult
+from server.schemas import (
+    DocumentIn,
+    ErrorOut,
+    KnowledgeIn,
+    KnowledgeOut,
+    SearchIn,
+    SearchOut,
+    SearchResult,
+)
 from tools.knowledge.loaders import (
     MAX_FILE_BYTES,
     FileTooLarge,
@@ -58,16 +66,41 @@ class UploadOut(KnowledgeOut):
     files: list[FileReport]
 
 
+class UploadErrorOut(ErrorOut):
+    """An upload refused whole: what happened to each file."""
+
+    files: list[FileReport] | None = None
+
+
+def inlined(schema: Any, definitions: dict[str, Any]) -> Any:
+    """`schema` with its `#/$defs/...` references replaced by what they name."""
+    if isinstance(schema, dict):
+        reference = schema.get("$ref", "")
+        if reference.startswith("#/$defs/"):
+            return inlined(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {key: inlined(value, definitions) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [inlined(item, definitions) for item in schema]
+    return schema
+
+
+def json_body_schema() -> dict[str, Any]:
+    schema = KnowledgeIn.model_json_schema()
+    return dict(inlined(schema, schema.pop("$defs", {})))
+
+
 _UPLOAD_DOC = {
     "requestBody": {
         "content": {
-            "application/json": {"schema": KnowledgeIn.model_json_schema()},
+            "application/json": {"schema": json_body_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
                     "properties": {
                         FILE_FIELD: {
                             "type": "array",
+                            "minItems": 1,
+                            "maxItems": MAX_FILES,
                             "items": {"type": "string", "format": "binary"},
                             "description": ".txt .md .html .pdf .docx, or a FAQ .csv/.json "
                             "(question, answer); at most 50 MB each",
@@ -93,8 +126,26 @@ def to_document(item: str | DocumentIn) -> Document:
     return document
 
 
+_REFUSED_UPLOAD = "; for an upload, `files` says what happened to each file"
+
+
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, openapi_extra=_UPLOAD_DOC, response_model=None
+    "",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_UPLOAD_DOC,
+    response_model=None,
+    responses={
+        413: {"model": UploadErrorOut, "description": "A file over 50 MB" + _REFUSED_UPLOAD},
+        415: {
+            "model": UploadErrorOut,
+            "description": "A file type not supported" + _REFUSED_UPLOAD,
+        },
+        422: {
+            "model": UploadErrorOut,
+            "description": "Invalid documents, or a file empty, unreadable or given twice"
+            + _REFUSED_UPLOAD,
+        },
+    },
 )
 async def ingest(
     request: Request, tenant: TenantDep, services: ServicesDep

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checkpoints.service import ConversationNotFound
 from server.dependencies import ServicesDep, TenantDep
+from server.errors import BUSY_RESPONSE
 from server.lifecycle import (
     CloseReason,
     ConversationAlreadyClosed,
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/admin/tenants/{tenant_id}", tags=["lifecycle"])
 class CloseIn(BaseModel):
     """Why the conversation ends (default: the customer's issue is resolved)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     reason: CloseReason = "resolved"
 
 
@@ -39,7 +40,7 @@ class ClosedOut(BaseModel):
 
 
 class LifecycleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     idle_hours: float | None = Field(default=None, gt=0, le=24 * 365)
     retention_days: float | None = Field(default=None, ge=0, le=3650)
 
@@ -51,7 +52,10 @@ class LifecycleOut(BaseModel):
     """A closed conversation's thread is deleted this long after it ended."""
 
 
-@router.post("/conversations/{conversation_id}/close")
+@router.post(
+    "/conversations/{conversation_id}/close",
+    responses={409: {"description": "Closed already"}, **BUSY_RESPONSE},
+)
 async def close(
     conversation_id: str,
     tenant: TenantDep,

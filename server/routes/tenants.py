@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import MISSING
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
@@ -10,6 +12,7 @@ from pydantic import SecretStr
 from checkpoints.records import TenantRecord
 from checkpoints.service import TenantExists
 from server.dependencies import ServicesDep, TenantDep
+from server.errors import BUSY_RESPONSE
 from server.lifecycle import erase_tenant
 from server.schemas import (
     TenantCreate,
@@ -23,6 +26,8 @@ from server.tenant_context import handoff_rules
 
 router = APIRouter(prefix="/admin/tenants", tags=["tenants"])
 HIDDEN_SETTINGS = {"webhook_secret"}
+# What `null` sets a tenant field back to.
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(TenantRecord) if f.default is not MISSING}
 
 
 # API field of `WhatsAppIn` -> key in settings["twilio"] (the others are top-level settings)
@@ -31,6 +36,7 @@ TWILIO_KEYS = {
     "account_sid": "account_sid",
     "auth_token": "auth_token",
 }
+TWILIO_SETTINGS = tuple(WhatsAppIn.model_fields)
 
 
 def tenant_out(tenant: TenantRecord) -> TenantOut:
@@ -73,31 +79,36 @@ def with_whatsapp(settings: dict[str, Any], body: WhatsAppIn) -> dict[str, Any]:
             target.pop(key, None)
         else:
             target[key] = value.get_secret_value() if isinstance(value, SecretStr) else value
-    if bool(twilio.get("account_sid")) != bool(twilio.get("auth_token")):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail="whatsapp.account_sid and whatsapp.auth_token are set together",
-        )
     merged["twilio"] = twilio
     return merged
 
 
 def stored_fields(body: TenantFields, settings: dict[str, Any]) -> dict[str, Any]:
-    """The body's set fields; its handoff rules and WhatsApp settings merged into the
-    stored `settings`."""
-    changes = body.model_dump(exclude_unset=True, exclude={"handoff", "whatsapp", "id"})
+    """The body's set fields (`null`: the field's default); its handoff rules and WhatsApp
+    settings merged into the stored `settings` (`null`: the built-in rules, the
+    deployment's WhatsApp settings)."""
+    given = body.model_dump(exclude_unset=True, exclude={"handoff", "whatsapp", "id"})
+    changes = {name: DEFAULTS[name] if value is None else value for name, value in given.items()}
     merged = dict(settings)
     if body.handoff is not None:
         handoff = body.handoff.model_dump(exclude_none=True)
         merged["handoff"] = {**settings.get("handoff", {}), **handoff}
+    elif "handoff" in body.model_fields_set:
+        merged.pop("handoff", None)
     if body.whatsapp is not None:
         merged = with_whatsapp(merged, body.whatsapp)
+    elif "whatsapp" in body.model_fields_set:
+        merged = with_whatsapp(merged, WhatsAppIn.model_validate(dict.fromkeys(TWILIO_SETTINGS)))
     if merged != settings:
         changes["settings"] = merged
     return changes
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "A tenant with this id exists"}},
+)
 async def create_tenant(body: TenantCreate, services: ServicesDep) -> TenantOut:
     fields = stored_fields(body, {})
     try:
@@ -128,7 +139,7 @@ async def update_tenant(body: TenantFields, tenant: TenantDep, services: Service
     return tenant_out(updated)
 
 
-@router.delete("/{tenant_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{tenant_id}", status_code=status.HTTP_204_NO_CONTENT, responses=BUSY_RESPONSE)
 async def delete_tenant(tenant: TenantDep, services: ServicesDep) -> Response:
     """Deletes the tenant, its conversations (and their threads), its customers' memory and
     its knowledge base."""

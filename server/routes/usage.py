@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from checkpoints.usage import UsageStore
 from server.dependencies import ServicesDep, TenantDep
+from server.schemas import ISO_DAY
 
 router = APIRouter(prefix="/admin/tenants/{tenant_id}", tags=["usage"])
 DEFAULT_DAYS = 30
@@ -40,16 +42,38 @@ class UsageReport(BaseModel):
     totals: UsageTotals
 
 
-@router.get("/usage", response_model_by_alias=True)
+def iso_day(value: object) -> object:
+    """Only `YYYY-MM-DD` (pydantic would also read `0` as 1970-01-01)."""
+    if isinstance(value, str) and not re.fullmatch(ISO_DAY, value):
+        raise ValueError("a day as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date | None, BeforeValidator(iso_day)]
+
+
+def days_before(day: date, days: int) -> date:
+    """`days` days before `day`, or the first day there is."""
+    return date.fromordinal(max(date.min.toordinal(), day.toordinal() - days))
+
+
+@router.get(
+    "/usage",
+    response_model_by_alias=True,
+    responses={422: {"description": "`from` after `to`, or more than 366 days"}},
+)
 async def usage(
     tenant: TenantDep,
     services: ServicesDep,
-    start: Annotated[date | None, Query(alias="from", description="First UTC day")] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last UTC day (inclusive)")] = None,
+    start: Annotated[Day, Query(alias="from", description="First UTC day (at most `to`)")] = None,
+    end: Annotated[
+        Day, Query(alias="to", description="Last UTC day (inclusive; default: today)")
+    ] = None,
 ) -> UsageReport:
-    """Tokens and cost per day and model; the last 30 days by default."""
+    """Tokens and cost per day and model, `from` to `to`: at most 366 days, the last 30 by
+    default. `from` after `to`, or a longer range, is a 422."""
     end = end or datetime.now(UTC).date()
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    start = start or days_before(end, DEFAULT_DAYS - 1)
     if start > end:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="`from` is after `to`")
     if (end - start).days >= MAX_DAYS:

@@ -273,3 +273,27 @@ def test_a_close_during_a_slow_turn_keeps_its_messages_in_the_final_summary(
     closer.join(60)
     assert answers and answers[0].status_code == 200, answers and answers[0].text
     assert "5521" in answers[0].json()["summary"]
+
+
+def test_a_close_that_cannot_wait_for_a_running_turn_says_busy(
+    wa_settings: Settings,
+    twilio: FakeTwilio,
+    slow_turns: tuple[threading.Event, threading.Event],
+) -> None:
+    """Past the wait (a turn's budget and its sends), the request gets 503 with
+    Retry-After; the turn goes on and nothing is closed."""
+    entered, release = slow_turns
+    impatient = wa_settings.model_copy(
+        update={"turn_budget_seconds": 0.3, "twilio_timeout_seconds": 0.1}
+    )
+    with TestClient(create_app(impatient, admin_key=ADMIN_KEY)) as client:
+        params = form("SMb1", "¿dónde está mi pedido 7788?")
+        assert client.post(HOOK, data=params, headers=sign_for(twilio, params)).status_code == 200
+        assert entered.wait(30)
+        [conversation] = conversations(client)
+        busy = client.post(f"{BASE}/conversations/{conversation['id']}/close", headers=AUTH)
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "2"
+        assert "busy" in busy.json()["detail"]
+        release.set()
+        wait_until(lambda: settled(client), timeout=60)
+        assert [c["status"] for c in conversations(client)] == ["bot"]

@@ -128,6 +128,7 @@ def test_bad_input_gets_a_clear_4xx(
 
 
 def test_unknown_and_disabled_tenants(post: Post, wa_client: TestClient) -> None:
+    # signed with the deployment's token: the caller is Twilio (or holds the token)
     unknown = post("/webhooks/whatsapp/nope", form("SM4"))
     assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
     wa_client.patch(
@@ -137,6 +138,47 @@ def test_unknown_and_disabled_tenants(post: Post, wa_client: TestClient) -> None
     )
     disabled = post(HOOK, form("SM5"))
     assert disabled.status_code == 403 and "disabled" in disabled.json()["detail"]
+    forged = post(HOOK, form("SM5"), token="not-the-token")
+    assert forged.status_code == 403 and "disabled" not in forged.json()["detail"]
+
+
+@pytest.mark.parametrize("path", [HOOK, HOOK + "/status"])
+def test_before_the_signature_an_unknown_tenant_looks_like_a_known_one(
+    post: Post, wa_client: TestClient, path: str
+) -> None:
+    params = {**form("SM8"), "MessageStatus": "delivered"}
+    elsewhere = path.replace("/demo", "/nope")
+    for known, unknown in (
+        (wa_client.post(path, data=params), wa_client.post(elsewhere, data=params)),
+        (post(path, params, token="forged"), post(elsewhere, params, token="forged")),
+    ):
+        assert known.status_code == unknown.status_code == 403
+        assert known.json() == unknown.json() == {"detail": "missing or wrong X-Twilio-Signature"}
+
+
+def test_without_any_token_every_tenant_gets_the_same_403(
+    wa_settings: Settings, twilio: FakeTwilio
+) -> None:
+    """No deployment token: a tenant with its own account and an unknown one look alike."""
+    settings = wa_settings.model_copy(update={"twilio_auth_token": None, "worker_enabled": False})
+    own = {"account_sid": "AC" + "1234abcd" * 4, "auth_token": "own-tenant-token-1234"}
+    with TestClient(create_app(settings, admin_key="k")) as client:
+        patched = client.patch(
+            "/admin/tenants/demo", json={"whatsapp": own}, headers={"Authorization": "Bearer k"}
+        )
+        assert patched.status_code == 200, patched.text
+        params = form("SM9")
+        answers = [
+            client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+            for path in (HOOK, "/webhooks/whatsapp/nope")
+            for signature in ("", sign(twilio.auth_token, PUBLIC_BASE_URL + path, params))
+        ]
+        assert {(a.status_code, a.text) for a in answers} == {
+            (403, '{"detail":"missing or wrong X-Twilio-Signature"}')
+        }
+        signed = sign(own["auth_token"], PUBLIC_BASE_URL + HOOK, params)
+        accepted = client.post(HOOK, data=params, headers={"X-Twilio-Signature": signed})
+        assert accepted.status_code == 200
 
 
 def test_status_callbacks_only_move_forward(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -94,6 +94,25 @@ def slow_turns(
     monkeypatch.setattr(worker_module, "plan_turn", slow_plan)
     yield entered, release
     release.set()
+
+
+def while_held(
+    client: TestClient,
+    conversation_id: str,
+    release: threading.Event,
+    request: Callable[[], httpx.Response],
+) -> httpx.Response:
+    """Make `request` while a slow turn holds the conversation: once the request waits for
+    it, let the turn go on; the request's answer."""
+    answers: list[httpx.Response] = []
+    caller = threading.Thread(target=lambda: answers.append(request()))
+    caller.start()
+    waits = services_of(client)._turn_locks  # the request's in-process wait for the claim
+    wait_until(lambda: (lock := waits.get(conversation_id)) is not None and lock.locked())
+    release.set()
+    caller.join(60)
+    assert answers, "the request did not finish"
+    return answers[0]
 
 
 def test_a_turn_that_keeps_failing_tells_the_customer_and_hands_over(
@@ -227,16 +246,13 @@ def test_an_erasure_during_a_slow_turn_leaves_nothing_behind(
     post(HOOK, form("SMs1", "Hola, soy Ana López; mi pedido 4411 no llegó"))
     assert entered.wait(30)
     [conversation] = conversations(wa_client)
-    answers: list[httpx.Response] = []
-    eraser = threading.Thread(
-        target=lambda: answers.append(
-            wa_client.delete(f"{BASE}/customers/{CUSTOMER}", headers=AUTH)
-        )
+    erased = while_held(
+        wa_client,
+        conversation["id"],
+        release,
+        lambda: wa_client.delete(f"{BASE}/customers/{CUSTOMER}", headers=AUTH),
     )
-    eraser.start()
-    release.set()
-    eraser.join(60)
-    assert answers and answers[0].status_code == 200, answers and answers[0].text
+    assert erased.status_code == 200, erased.text
     wait_until(lambda: settled(wa_client))
     services = services_of(wa_client)
     saver = services.persistence.checkpointer
@@ -262,17 +278,12 @@ def test_a_close_during_a_slow_turn_keeps_its_messages_in_the_final_summary(
     post(HOOK, form("SMc1", "mi pedido 5521 no ha llegado"))
     assert entered.wait(30)
     [conversation] = conversations(wa_client)
-    answers: list[httpx.Response] = []
-    closer = threading.Thread(
-        target=lambda: answers.append(
-            wa_client.post(f"{BASE}/conversations/{conversation['id']}/close", headers=AUTH)
-        )
+    path = f"{BASE}/conversations/{conversation['id']}/close"
+    closed = while_held(
+        wa_client, conversation["id"], release, lambda: wa_client.post(path, headers=AUTH)
     )
-    closer.start()
-    release.set()
-    closer.join(60)
-    assert answers and answers[0].status_code == 200, answers and answers[0].text
-    assert "5521" in answers[0].json()["summary"]
+    assert closed.status_code == 200, closed.text
+    assert "5521" in closed.json()["summary"]
 
 
 def test_a_close_that_cannot_wait_for_a_running_turn_says_busy(

@@ -16,17 +16,14 @@ from fakes.openai_server import Answer, FakeOpenAIServer, Hang
 from fakes.polling import wait_until
 from fakes.twilio_server import FakeTwilio
 from fastapi.testclient import TestClient
+from twilio_support import ADMIN_KEY, PUBLIC_BASE_URL, form
 
 from config.settings import Settings, get_settings
 from server.app import create_app
 from server.channels.twilio_inbound import sign
 from tools.llm import close_llm_clients, warm_up_llm
 
-ADMIN_KEY = "test-admin-key"
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
-PUBLIC_BASE_URL = "https://bot.example.com"
-TENANT_NUMBER = "whatsapp:+14155238886"
-CUSTOMER = "whatsapp:+5215512345678"
 HOOK = "/webhooks/whatsapp/demo"
 BASE = "/admin/tenants/demo"
 BUDGET = 4.0
@@ -70,7 +67,7 @@ def llm() -> Iterator[FakeOpenAIServer]:
 
 @pytest.fixture
 async def llm_settings(
-    settings: Settings,
+    wa_settings: Settings,
     llm: FakeOpenAIServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -81,7 +78,7 @@ async def llm_settings(
     monkeypatch.setenv("TURN_BUDGET_SECONDS", str(BUDGET))
     get_settings.cache_clear()
     await warm_up_llm()
-    yield settings.model_copy(
+    yield wa_settings.model_copy(
         update={"llm_mode": "llm", "litellm_config": config, "turn_budget_seconds": BUDGET}
     )
     await close_llm_clients()
@@ -89,55 +86,33 @@ async def llm_settings(
 
 
 def test_the_handoff_notice_goes_out_before_a_slow_summary(
-    llm_settings: Settings, llm: FakeOpenAIServer
+    llm_settings: Settings, llm: FakeOpenAIServer, twilio: FakeTwilio
 ) -> None:
     """The handoff turn's summary hangs: the customer already has the notice while it is
     being written, and the summary gives up at the turn's deadline (one attempt, then the
     extractive one), not after two full budgets."""
     llm.always("summaries", Hang(30))
-    with FakeTwilio() as twilio:
-        wired = llm_settings.model_copy(
-            update={
-                "public_base_url": PUBLIC_BASE_URL,
-                "twilio_account_sid": twilio.account_sid,
-                "twilio_auth_token": twilio.auth_token_secret,
-                "twilio_whatsapp_number": TENANT_NUMBER,
-                "twilio_api_base_url": twilio.url,
-                "debounce_seconds": 0.1,
-                "worker_poll_seconds": 0.02,
-            }
-        )
-        with TestClient(create_app(wired, admin_key=ADMIN_KEY)) as client:
-            params = {
-                "MessageSid": "SM" + "1" * 32,
-                "From": CUSTOMER,
-                "To": TENANT_NUMBER,
-                "Body": "quiero hablar con un asesor",
-                "NumMedia": "0",
-            }
-            signature = sign(twilio.auth_token, PUBLIC_BASE_URL + HOOK, params)
-            sent = client.post(HOOK, data=params, headers={"X-Twilio-Signature": signature})
-            assert sent.status_code == 200
-            wait_until(lambda: any("persona" in body for body in twilio.bodies()), timeout=30)
-            services = client.app.state.services  # type: ignore[attr-defined]
-            [conversation] = client.get(f"{BASE}/conversations", headers=AUTH).json()[
-                "conversations"
-            ]
-            config = {"configurable": {"thread_id": conversation["id"]}}
-            assert client.portal is not None
-            before = client.portal.call(services.graph.aget_state, config).values
-            assert not before.get("summary")  # the notice went out first
+    with TestClient(create_app(llm_settings, admin_key=ADMIN_KEY)) as client:
+        params = form("SM" + "1" * 32, "quiero hablar con un asesor")
+        signature = sign(twilio.auth_token, PUBLIC_BASE_URL + HOOK, params)
+        sent = client.post(HOOK, data=params, headers={"X-Twilio-Signature": signature})
+        assert sent.status_code == 200
+        wait_until(lambda: any("persona" in body for body in twilio.bodies()), timeout=30)
+        services = client.app.state.services  # type: ignore[attr-defined]
+        [conversation] = client.get(f"{BASE}/conversations", headers=AUTH).json()["conversations"]
+        config = {"configurable": {"thread_id": conversation["id"]}}
+        assert client.portal is not None
+        before = client.portal.call(services.graph.aget_state, config).values
+        assert not before.get("summary")  # the notice went out first
 
-            def summarized() -> str:
-                values = client.portal.call(services.graph.aget_state, config).values
-                return str(values.get("summary") or "")
+        def summarized() -> str:
+            values = client.portal.call(services.graph.aget_state, config).values
+            return str(values.get("summary") or "")
 
-            assert wait_until(summarized, timeout=30).startswith("Cliente")  # extractive
-            assert len(llm.requests("summaries")) == 1  # no second try past the deadline
-            [item] = wait_until(
-                lambda: client.get(f"{BASE}/handoffs", headers=AUTH).json()["handoffs"]
-            )
-            assert item["reasons"] == ["explicit"] and item["summary"].startswith("Cliente")
+        assert wait_until(summarized, timeout=30).startswith("Cliente")  # extractive
+        assert len(llm.requests("summaries")) == 1  # no second try past the deadline
+        [item] = wait_until(lambda: client.get(f"{BASE}/handoffs", headers=AUTH).json()["handoffs"])
+        assert item["reasons"] == ["explicit"] and item["summary"].startswith("Cliente")
 
 
 def test_usage_adds_up_to_every_llm_call(llm_settings: Settings, llm: FakeOpenAIServer) -> None:
